@@ -1,0 +1,36 @@
+# salon — two commands: `make dev` runs everything, `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+
+.PHONY: dev test lint bench e2e sync uv migrate format clean
+
+uv:
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+
+sync: uv
+	@$(UV) sync --frozen --quiet
+
+dev: sync
+	$(UV) run --frozen salon dev
+
+test: sync
+	$(UV) run --frozen pytest
+
+lint: sync
+	$(UV) run --frozen ruff check src tests benchmarks
+	$(UV) run --frozen ruff format --check src tests benchmarks
+	$(UV) run --frozen mypy
+
+format: sync
+	$(UV) run --frozen ruff format src tests benchmarks
+	$(UV) run --frozen ruff check --fix src tests benchmarks
+
+migrate: sync
+	$(UV) run --frozen salon migrate
+
+bench: sync
+	$(UV) run --frozen python benchmarks/run.py
+
+clean:
+	rm -rf .salon .venv

@@ -1,0 +1,13 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+from salon.accounts.tables import User
+
+APP_CONFIG = AppConfig(
+    app_name="accounts",
+    migrations_folder_path=str(Path(__file__).resolve().parents[3] / "piccolo_migrations" / "accounts"),
+    table_classes=[User],
+    migration_dependencies=[],
+    commands=[],
+)

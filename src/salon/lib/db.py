@@ -1,0 +1,87 @@
+"""Database access: the Piccolo engine, its pool, and units of work that run callbacks only after commit.
+
+Services wrap writes in ``async with unit_of_work():``. Anything that announces a change to the outside world (events,
+jobs) goes through ``after_commit``, so nothing is announced that was rolled back and no job runs before the data it
+needs is visible.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from piccolo.engine.postgres import PostgresEngine
+
+    from salon.settings import Settings
+
+log = logging.getLogger("salon.db")
+
+AfterCommit = Callable[[], Awaitable[None]]
+_pending: contextvars.ContextVar[list[AfterCommit] | None] = contextvars.ContextVar("salon_after_commit", default=None)
+
+
+def engine() -> PostgresEngine:
+    from piccolo.engine.finder import engine_finder
+
+    found = engine_finder()
+    if found is None:  # pragma: no cover - piccolo_conf always defines DB
+        raise RuntimeError("Piccolo engine not configured (PICCOLO_CONF)")
+    return found  # type: ignore[return-value]
+
+
+async def _reset_connection(conn: Any) -> None:
+    """Cheap pool reset: roll back a transaction left open by a cancelled request, skip asyncpg's full RESET ALL.
+
+    salon never changes session state (no SET, LISTEN or session advisory locks), and the default reset query
+    halves pooled throughput on this class of machine (see GUIDE.md section 4).
+    """
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
+async def start_pool(settings: Settings) -> None:
+    await engine().start_connection_pool(
+        min_size=settings.db_pool_min, max_size=settings.db_pool_max, reset=_reset_connection
+    )
+
+
+async def close_pool() -> None:
+    await engine().close_connection_pool()
+
+
+@asynccontextmanager
+async def unit_of_work() -> AsyncIterator[None]:
+    """A transaction. Nested units join the outermost one; callbacks run once it commits."""
+    if _pending.get() is not None:
+        async with engine().transaction():
+            yield
+        return
+    callbacks: list[AfterCommit] = []
+    token = _pending.set(callbacks)
+    try:
+        async with engine().transaction():
+            yield
+    finally:
+        _pending.reset(token)
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:  # the data is committed; a failed announcement must not turn into a failed request
+            log.exception("after-commit callback failed")
+
+
+async def after_commit(callback: AfterCommit) -> None:
+    """Run ``callback`` after the current unit of work commits, or now when there is none."""
+    pending = _pending.get()
+    if pending is None:
+        await callback()
+    else:
+        pending.append(callback)
+
+
+def in_unit_of_work() -> bool:
+    return _pending.get() is not None

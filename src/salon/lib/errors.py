@@ -1,0 +1,104 @@
+"""The one error type. Raise an ``AppError`` subclass from services; the app renders it as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.plugins.problem_details import ProblemDetailsException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class AppError(ProblemDetailsException):
+    """A failure with a message a person can act on. ``extra`` fields are merged into the problem body."""
+
+    status_code = 400
+    title = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        status = status_code or self.status_code
+        super().__init__(detail=detail, status_code=status, title=self.title, extra=extra, headers=headers)
+
+
+class ValidationFailed(AppError):
+    status_code = 422
+    title = "Validation failed"
+
+
+class NotFound(AppError):
+    status_code = 404
+    title = "Not found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    title = "Conflict"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    title = "Unauthorized"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    title = "Forbidden"
+
+
+class RateLimited(AppError):
+    status_code = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, extra: dict[str, Any] | None = None) -> None:
+        retry_after = max(1, int(retry_after))
+        super().__init__(
+            detail, extra={"retry_after": retry_after, **(extra or {})}, headers={"Retry-After": str(retry_after)}
+        )
+
+
+class ServiceUnavailable(AppError):
+    status_code = 503
+    title = "Service unavailable"
+
+
+def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Last resort: an unexpected failure is still problem+json, logged with the request id, never leaking internals."""
+    logger = request.logger
+    logger.exception("unhandled error", exc_info=exc)
+    request_id = request.scope.get("state", {}).get("request_id")
+    return Response(
+        content={
+            "type": "about:blank",
+            "title": "Internal server error",
+            "status": HTTP_500_INTERNAL_SERVER_ERROR,
+            "detail": "Something went wrong on our side. Nothing you sent was wrong; please retry, and report the "
+            f"request id {request_id} if it keeps happening.",
+            "request_id": request_id,
+        },
+        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+        media_type=PROBLEM_JSON,
+    )
+
+
+__all__ = [
+    "PROBLEM_JSON",
+    "AppError",
+    "Conflict",
+    "Forbidden",
+    "MediaType",
+    "NotFound",
+    "RateLimited",
+    "ServiceUnavailable",
+    "Unauthorized",
+    "ValidationFailed",
+    "unexpected_error_handler",
+]

@@ -1,0 +1,113 @@
+"""The app factory: ``granian --interface asgi --factory salon.server:create_app``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
+from swagger_ui_bundle import swagger_ui_path
+
+import salon
+from salon.lib import auth, db, jobs
+from salon.lib import logging as salon_logging
+from salon.lib import valkey as valkey_client
+from salon.lib.errors import unexpected_error_handler
+from salon.lib.request_context import RequestContextMiddleware
+from salon.routes import API_PREFIX, api_route_handlers
+from salon.settings import Settings, get_settings
+from salon.system.controllers import HealthController
+
+SWAGGER_ASSETS = "/static/swagger-ui"
+
+
+class SalonMetrics(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if not settings.valkey_url:
+            raise RuntimeError("VALKEY_URL is not set (salon dev sets it for its embedded Valkey)")
+        await db.start_pool(settings)
+        await valkey_client.connect(settings.valkey_url)
+        await jobs.connect(settings.valkey_url)
+        try:
+            yield
+        finally:
+            await jobs.close()
+            await valkey_client.close()
+            await db.close_pool()
+
+    return lifespan
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="salon API",
+        version=salon.__version__,
+        description="Private AI conversations that become social content. Conventions: docs/api.md.",
+        path="/schema",
+        render_plugins=[
+            SwaggerRenderPlugin(
+                js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{SWAGGER_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon=f"<link rel='icon' type='image/png' href='{SWAGGER_ASSETS}/favicon-32x32.png'>",
+                path="/swagger",
+            )
+        ],
+        components=Components(
+            security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+            }
+        ),
+    )
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    jobs.load_registry()
+    prometheus = PrometheusConfig(app_name="salon", group_path=True, exclude=["/metrics"])
+    jwt_auth = auth.build_jwt_auth(settings)
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=api_route_handlers(),
+        guards=[auth.signed_in],
+        dependencies={
+            "viewer": Provide(auth.provide_viewer),
+            "maybe_viewer": Provide(auth.provide_optional_viewer),
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+        },
+        security=[{"BearerToken": []}],
+    )
+    return Litestar(
+        route_handlers=[
+            HealthController,
+            SalonMetrics,
+            api,
+            create_static_files_router(
+                path=SWAGGER_ASSETS, directories=[swagger_ui_path], include_in_schema=False, cache_control=None
+            ),
+        ],
+        lifespan=[_lifespan(settings)],
+        plugins=[
+            ProblemDetailsPlugin(ProblemDetailsConfig(enable_for_all_http_exceptions=True)),
+            salon_logging.plugin(settings.log_level),
+        ],
+        middleware=[RequestContextMiddleware, prometheus.middleware],
+        on_app_init=[jwt_auth.on_app_init],
+        exception_handlers={Exception: unexpected_error_handler},
+        openapi_config=_openapi(),
+        state={"settings": settings},
+        debug=False,
+    )

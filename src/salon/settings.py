@@ -1,0 +1,123 @@
+"""The one settings object, read from the environment.
+
+Every field maps to an environment variable (``ENV_NAMES``); a value that does not parse raises ``SettingsError``
+naming the variable, so a bad deployment fails at start with a message a person can act on.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value salon cannot use."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    # Where things run
+    database_url: str | None = None
+    valkey_url: str | None = None
+    data_dir: str = ".salon"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    environment: Literal["development", "production", "test"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    db_pool_min: int = 2
+    db_pool_max: int = 20
+    worker_concurrency: int = 20
+    # Security
+    secret_key: str | None = None
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_days: int = 30
+    stream_ticket_ttl_seconds: int = 60
+    google_client_id: str | None = None
+    google_jwks_url: str = "https://www.googleapis.com/oauth2/v3/certs"
+    login_max_failures: int = 5
+    login_failure_window_seconds: int = 15 * 60
+    login_max_failures_per_ip: int = 50
+    register_max_per_ip_per_hour: int = 20
+    # Content
+    post_max_length: int = 1000
+    # AI
+    gemini_api_key: str | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None
+
+    @property
+    def secret(self) -> str:
+        """The signing secret; in development a stable per-data-dir secret is generated."""
+        if self.secret_key:
+            return self.secret_key
+        if self.environment == "production":
+            raise SettingsError("SALON_SECRET_KEY must be set in production (a long random string).")
+        path = Path(self.data_dir) / "secret_key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+# Field name -> environment variable. Names given in the issues are contracts: keep them.
+ENV_NAMES: dict[str, str] = {
+    "database_url": "DATABASE_URL",
+    "valkey_url": "VALKEY_URL",
+    "gemini_api_key": "GEMINI_API_KEY",
+    "google_client_id": "SALON_GOOGLE_CLIENT_ID",
+    "gemini_model": "SALON_GEMINI_MODEL",
+    "gemini_base_url": "SALON_GEMINI_BASE_URL",
+}
+for _name in Settings.__struct_fields__:
+    ENV_NAMES.setdefault(_name, f"SALON_{_name.upper()}")
+
+ENV_DESCRIPTIONS: dict[str, str] = {}  # filled by docs; the README table is the human-facing list
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for field, var in ENV_NAMES.items():
+        value = env.get(var)
+        if value is not None and value != "":
+            raw[field] = value
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        # msgspec says e.g. "Expected `int`, got `str` - at `$.port`": translate the path into the variable name.
+        message = str(exc)
+        for field, var in ENV_NAMES.items():
+            if message.endswith(f"`$.{field}`"):
+                raise SettingsError(f"{var} is invalid: {message.rsplit(' - at ', 1)[0]} (got {raw[field]!r})") from exc
+        raise SettingsError(message) from exc
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: Settings) -> None:
+    for field in ("database_url",):
+        url = getattr(settings, field)
+        if url is not None and not url.startswith(("postgres://", "postgresql://")):
+            raise SettingsError(f"{ENV_NAMES[field]} must be a postgresql:// URL (got {url!r})")
+    if settings.valkey_url is not None and not settings.valkey_url.startswith(
+        ("redis://", "rediss://", "valkey://", "valkeys://", "unix://")
+    ):
+        raise SettingsError(f"VALKEY_URL must be a redis:// or valkey:// URL (got {settings.valkey_url!r})")
+    for field in ("port", "workers", "db_pool_max", "worker_concurrency", "access_token_ttl_seconds"):
+        if getattr(settings, field) <= 0:
+            raise SettingsError(f"{ENV_NAMES[field]} must be a positive number")
+    if not 0 < settings.port < 65536:
+        raise SettingsError("SALON_PORT must be between 1 and 65535")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
