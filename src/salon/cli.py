@@ -14,7 +14,7 @@ from typing import Any
 
 os.environ.setdefault("PICCOLO_CONF", "salon.piccolo_conf")
 
-from salon.settings import Settings, SettingsError, get_settings  # noqa: E402
+from salon.settings import Settings, SettingsError, get_settings
 
 GRANIAN_KILL_TIMEOUT = 5
 
@@ -240,8 +240,13 @@ def main(argv: list[str] | None = None) -> None:
 
     add_admin_commands(commands)
     args = parser.parse_args(argv)
-    handlers = {"dev": cmd_dev, "serve": cmd_serve, "worker": cmd_worker, "migrate": cmd_migrate,
-                "makemigration": cmd_makemigration}
+    handlers = {
+        "dev": cmd_dev,
+        "serve": cmd_serve,
+        "worker": cmd_worker,
+        "migrate": cmd_migrate,
+        "makemigration": cmd_makemigration,
+    }
     handler = handlers.get(args.command) or args.handler
     handler(args)
 

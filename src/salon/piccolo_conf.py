@@ -8,6 +8,7 @@ import os
 from piccolo.conf.apps import AppRegistry
 from piccolo.engine.postgres import PostgresEngine
 
+from salon.domains import piccolo_apps
 from salon.settings import SettingsError, get_settings
 
 _url = get_settings().database_url or os.environ.get("DATABASE_URL")
@@ -18,9 +19,5 @@ if not _url:
 
 DB = PostgresEngine(config={"dsn": _url}, log_queries=False)
 
-APPS = [
-    "salon.system.piccolo_app",
-    "salon.accounts.piccolo_app",
-]
 
-APP_REGISTRY = AppRegistry(apps=APPS)
+APP_REGISTRY = AppRegistry(apps=piccolo_apps())

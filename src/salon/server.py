@@ -16,15 +16,16 @@ from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path
 
 import salon
+from salon.domains import api_route_handlers
 from salon.lib import auth, db, jobs
 from salon.lib import logging as salon_logging
 from salon.lib import valkey as valkey_client
 from salon.lib.errors import unexpected_error_handler
 from salon.lib.request_context import RequestContextMiddleware
-from salon.routes import API_PREFIX, api_route_handlers
 from salon.settings import Settings, get_settings
 from salon.system.controllers import HealthController
 
+API_PREFIX = "/api/v1"
 SWAGGER_ASSETS = "/static/swagger-ui"
 
 

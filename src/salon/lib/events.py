@@ -58,8 +58,12 @@ async def publish(name: str, data: msgspec.Struct, recipients: Iterable[str]) ->
         now_ms = str(int(time.time() * 1000))
         async with client.pipeline(transaction=False) as pipe:
             for user_id in targets:
-                pipe.xadd(user_log_key(user_id), {"event": name, "data": payload, "ts": now_ms},
-                          maxlen=LOG_MAX_LEN, approximate=True)
+                pipe.xadd(
+                    user_log_key(user_id),
+                    {"event": name, "data": payload, "ts": now_ms},
+                    maxlen=LOG_MAX_LEN,
+                    approximate=True,
+                )
             ids = await pipe.execute()
         async with client.pipeline(transaction=False) as pipe:
             for user_id, entry_id in zip(targets, ids, strict=True):

@@ -65,7 +65,9 @@ def cron(schedule: str, *, timeout: int = 60) -> Callable[[JobFunction], JobFunc
 
 def load_registry() -> None:
     """Import every package's jobs module so the registry is complete (worker and app alike)."""
-    import salon.system.jobs  # noqa: F401
+    from salon.domains import load_jobs
+
+    load_jobs()
 
 
 async def connect(url: str) -> Queue:

@@ -1,0 +1,38 @@
+"""Shared test helpers: users with tokens, and small HTTP conveniences."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import httpx
+
+DEFAULT_PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class TestUser:
+    id: str
+    username: str
+    headers: dict[str, str]
+    access_token: str
+    refresh_token: str | None = None
+
+
+async def create_user(client: httpx.AsyncClient, username: str | None = None, **profile: str) -> TestUser:
+    """Register a user through the API and return them with an Authorization header."""
+    username = username or f"u{uuid.uuid4().hex[:10]}"
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"username": username, "email": f"{username}@example.com", "password": DEFAULT_PASSWORD, **profile},
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    token = body["access_token"]
+    return TestUser(
+        id=body["user"]["id"],
+        username=body["user"]["username"],
+        headers={"Authorization": f"Bearer {token}"},
+        access_token=token,
+        refresh_token=body["refresh_token"],
+    )
