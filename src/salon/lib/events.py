@@ -1,15 +1,20 @@
-"""The one event publisher.
+"""The one event publisher, with two audiences.
 
-``publish`` announces an event to users after the current unit of work commits: it appends the event to each
-recipient's Valkey Stream (their resumable event log, bounded by length) and publishes it on their channel for live
-delivery. Every event type is a msgspec Struct registered in ``EVENT_TYPES`` and documented in docs/api.md.
+- ``publish(name, data, recipients)``: a client-facing event for users. After the current unit of work commits it is
+  appended to each recipient's Valkey Stream (their resumable event log) and published on their channel for live
+  delivery over SSE.
+- ``emit(name, data)``: a domain event for other packages (``post.created``, ``post.liked``, ``user.followed`` ...).
+  After commit it is handed to the worker as a job, which runs every ``@subscriber(name)`` handler. Fan-out,
+  notifications and counters that are not needed in the response all hang off domain events, off the request path.
+
+Every event type is a msgspec Struct registered with ``@event_type(name)`` and documented in docs/api.md.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -71,3 +76,45 @@ async def publish(name: str, data: msgspec.Struct, recipients: Iterable[str]) ->
             await pipe.execute()
 
     await db.after_commit(deliver)
+
+
+# Domain events --------------------------------------------------------------------------------------------------
+
+Subscriber = Callable[[Any], Awaitable[None]]
+SUBSCRIBERS: dict[str, list[Subscriber]] = {}
+
+
+def subscriber(name: str) -> Callable[[Subscriber], Subscriber]:
+    """Register ``async def handler(event)`` to run in the worker for every domain event ``name``."""
+
+    def register(handler: Subscriber) -> Subscriber:
+        SUBSCRIBERS.setdefault(name, []).append(handler)
+        return handler
+
+    return register
+
+
+async def emit(name: str, data: msgspec.Struct) -> None:
+    """Hand domain event ``name`` to its subscribers (in the worker) once the current unit of work commits."""
+    schema = EVENT_TYPES.get(name)
+    if schema is None or not isinstance(data, schema):
+        raise TypeError(f"event {name!r} must be emitted with its registered schema")
+    from salon.lib import jobs
+
+    await jobs.enqueue(dispatch_domain_event, name=name, payload=msgspec.json.encode(data).decode())
+
+
+async def dispatch_domain_event(ctx: dict[str, Any], *, name: str, payload: str) -> None:
+    """Job: decode a domain event and run its subscribers (each failure is logged; the job retries as a whole)."""
+    event = msgspec.json.decode(payload, type=EVENT_TYPES[name])
+    for handler in SUBSCRIBERS.get(name, []):
+        await handler(event)
+
+
+def _register_dispatch_job() -> None:
+    from salon.lib.jobs import job
+
+    job(timeout=120, retries=5)(dispatch_domain_event)
+
+
+_register_dispatch_job()
