@@ -110,6 +110,22 @@ async def clean_stores(request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
+def run_jobs(app: Any, settings: Any) -> Callable[[], Any]:
+    """Run a real SAQ worker (in burst mode, on this loop) until every queued job, and the jobs they enqueue, ran."""
+    from salon.lib import jobs
+    from salon.worker import build_worker
+
+    async def run() -> None:
+        for _ in range(20):
+            await build_worker(settings, jobs.queue(), burst=True).start()
+            if await jobs.queue().count("queued") == 0 and await jobs.queue().count("active") == 0:
+                return
+        raise AssertionError("jobs kept enqueueing more jobs")
+
+    return run
+
+
+@pytest.fixture
 async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:

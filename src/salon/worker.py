@@ -15,16 +15,26 @@ from salon.settings import Settings
 log = logging.getLogger("salon.worker")
 
 
-def build_worker(settings: Settings, queue: Any) -> Worker:
+def build_worker(settings: Settings, queue: Any, *, burst: bool = False) -> Worker:
+    """The SAQ worker with every registered job. ``burst=True`` stops once the queue is empty (used by tests)."""
     jobs.load_registry()
 
+    opened: list[str] = []
+
     async def startup(ctx: dict[str, Any]) -> None:
-        await db.start_pool(settings)
-        await valkey_client.connect(settings.valkey_url or "")
+        # Open only what this process has not opened yet (a worker inside a test shares the app's pool and client).
+        if db.engine().pool is None:
+            await db.start_pool(settings)
+            opened.append("db")
+        if not valkey_client.is_connected():
+            await valkey_client.connect(settings.valkey_url or "")
+            opened.append("valkey")
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        await valkey_client.close()
-        await db.close_pool()
+        if "valkey" in opened:
+            await valkey_client.close()
+        if "db" in opened:
+            await db.close_pool()
 
     return Worker(
         queue,
@@ -34,6 +44,8 @@ def build_worker(settings: Settings, queue: Any) -> Worker:
         startup=startup,
         shutdown=shutdown,
         shutdown_grace_period_s=10,
+        burst=burst,
+        dequeue_timeout=0.5 if burst else 0,
     )
 
 

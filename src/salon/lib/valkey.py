@@ -31,6 +31,10 @@ async def close() -> None:
         _client = None
 
 
+def is_connected() -> bool:
+    return _client is not None
+
+
 def client() -> Valkey:
     if _client is None:
         raise RuntimeError("Valkey is not connected: this code must run inside the app or worker lifespan")
