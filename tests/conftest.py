@@ -38,6 +38,12 @@ def _start_stores() -> Any:
         SALON_SECRET_KEY="test-secret-key-that-is-long-enough-for-hs256-signing",
         SALON_LOG_LEVEL="WARNING",
         PICCOLO_CONF="salon.piccolo_conf",
+        # Many tests register many users from the one test-client address, and argon2's production cost (~150 ms
+        # per hash on this machine) would dominate the suite. tests/accounts checks both settings explicitly.
+        SALON_REGISTER_MAX_PER_IP_PER_HOUR="100000",
+        SALON_PASSWORD_HASH_TIME_COST="1",
+        SALON_PASSWORD_HASH_MEMORY_KIB="8192",
+        SALON_PASSWORD_HASH_PARALLELISM="1",
     )
     return stores
 

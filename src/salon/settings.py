@@ -42,6 +42,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_failure_window_seconds: int = 15 * 60
     login_max_failures_per_ip: int = 50
     register_max_per_ip_per_hour: int = 20
+    # argon2id cost (argon2-cffi's RFC 9106 low-memory profile); hashes made with other values are upgraded on login
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+    password_hash_parallelism: int = 4
+    deactivated_retention_days: int = 30
     # Content
     post_max_length: int = 1000
     # AI

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from piccolo.columns import UUID, Boolean, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, ForeignKey, Integer, OnDelete, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -14,7 +14,7 @@ class User(Table, tablename="users"):
     username = Varchar(length=30)
     username_key = Varchar(length=30, unique=True)
     email = Varchar(length=320, unique=True, null=True, default=None)
-    password_hash = Text(null=True, default=None)
+    password_hash = Text(null=True, default=None, secret=True)
     display_name = Varchar(length=50, default="")
     bio = Text(default="")
     location = Varchar(length=100, default="")
@@ -28,5 +28,45 @@ class User(Table, tablename="users"):
     posts_count = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
-    deactivated_at = Timestamptz(null=True, default=None)
+    deactivated_at = Timestamptz(null=True, default=None, index=True)
     is_active = Boolean(default=True)
+    # Two-factor: the secret is stored once set up; 2FA is on once ``totp_enabled_at`` is set. ``totp_last_step`` is
+    # the last accepted 30-second time step, so a code is never accepted twice.
+    totp_secret = Text(null=True, default=None, secret=True)
+    totp_enabled_at = Timestamptz(null=True, default=None)
+    totp_last_step = BigInt(null=True, default=None)
+    # Sign in with Google: the stable ``sub`` claim of the linked Google account.
+    google_subject = Varchar(length=255, unique=True, null=True, default=None)
+
+
+class AuthSession(Table, tablename="auth_sessions"):
+    """A signed-in device. One session is one refresh-token family: ending it ends every token of the family."""
+
+    id = UUID(primary_key=True, default=new_id)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    user_agent = Varchar(length=300, default="")
+    ip_address = Varchar(length=64, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class RefreshToken(Table, tablename="auth_refresh_tokens"):
+    """One opaque refresh token, stored as its SHA-256. ``used_at`` is set when it is rotated; presenting a used
+    token again revokes its session (theft detection)."""
+
+    id = UUID(primary_key=True, default=new_id)
+    session = ForeignKey(AuthSession, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True, secret=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    used_at = Timestamptz(null=True, default=None)
+
+
+class RecoveryCode(Table, tablename="auth_recovery_codes"):
+    """A one-time two-factor recovery code, stored as its SHA-256."""
+
+    id = UUID(primary_key=True, default=new_id)
+    user = ForeignKey(User, on_delete=OnDelete.cascade, index=True)
+    code_hash = Varchar(length=64, secret=True)
+    used_at = Timestamptz(null=True, default=None)
