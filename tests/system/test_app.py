@@ -82,3 +82,19 @@ async def test_docs_render_without_network(client: httpx.AsyncClient) -> None:
         fetched = await client.get(asset)
         assert fetched.status_code == 200, asset
     assert "SwaggerUIBundle" in html
+
+
+async def test_malformed_json_is_a_400_problem(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", content=b'{"username": "al', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["detail"]
+
+
+async def test_validation_error_names_the_field(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/auth/register", json={"username": 42, "email": "a@b.c", "password": "x"})
+    assert response.status_code in (400, 422)
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "username" in response.text
