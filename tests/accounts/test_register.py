@@ -20,7 +20,8 @@ async def test_register_returns_user_and_tokens(client: httpx.AsyncClient) -> No
     data = response.json()
     assert data["token_type"] == "bearer"
     assert data["expires_in"] == 15 * 60
-    assert data["access_token"] and data["refresh_token"]
+    assert data["access_token"]
+    assert data["refresh_token"]
     assert data["user"]["username"] == "alice"
     assert data["user"]["email"] == "alice@example.com"
     assert data["user"]["display_name"] == "Alice A."

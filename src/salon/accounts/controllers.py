@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.params import JSONBody, Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from salon.accounts import services, sessions, twofactor
@@ -32,10 +33,13 @@ from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from salon.settings import Settings
 
 PUBLIC = {"public": True}
-Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT)]
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)]
+SignedIn = NamedDependency[Viewer]
+Config = NamedDependency[Settings]
+AnyRequest = Request[Any, Any, Any]
 
 
-def client_info(request: Request[Any, Any, Any]) -> ClientInfo:
+def client_info(request: AnyRequest) -> ClientInfo:
     return ClientInfo(
         user_agent=request.headers.get("user-agent", ""),
         ip_address=request.client.host if request.client else "unknown",
@@ -47,34 +51,28 @@ class AuthController(Controller):
     tags = ["auth"]
 
     @post("/register", operation_id="register", opt=PUBLIC, status_code=201)
-    async def register(
-        self, data: JSONBody[RegisterBody], request: Request[Any, Any, Any], settings: Settings
-    ) -> TokenResponse:
+    async def register(self, data: JSONBody[RegisterBody], request: AnyRequest, settings: Config) -> TokenResponse:
         """Create an account and sign in: returns the user, an access token and a refresh token."""
         return await services.register(settings, data, client_info(request))
 
     @post("/login", operation_id="login", opt=PUBLIC, status_code=200)
-    async def login(
-        self, data: JSONBody[LoginBody], request: Request[Any, Any, Any], settings: Settings
-    ) -> TokenResponse:
+    async def login(self, data: JSONBody[LoginBody], request: AnyRequest, settings: Config) -> TokenResponse:
         """Sign in with username or email and password (plus totp_code or recovery_code when 2FA is on)."""
         return await services.login(settings, data, client_info(request))
 
     @post("/refresh", operation_id="refresh", opt=PUBLIC, status_code=200)
-    async def refresh(
-        self, data: JSONBody[RefreshBody], request: Request[Any, Any, Any], settings: Settings
-    ) -> TokenResponse:
+    async def refresh(self, data: JSONBody[RefreshBody], request: AnyRequest, settings: Config) -> TokenResponse:
         """Rotate a refresh token: the old one stops working; reusing it ends the session."""
         return await services.refresh(settings, data.refresh_token, client_info(request))
 
     @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT)
-    async def logout(self, viewer: Viewer, settings: Settings) -> None:
+    async def logout(self, viewer: SignedIn, settings: Config) -> None:
         """End this session: its access token and refresh family stop working."""
         await services.logout(settings, viewer)
 
     @get("/sessions", operation_id="list_sessions")
     async def list_sessions(
-        self, viewer: Viewer, limit: Limit = DEFAULT_LIMIT, cursor: str | None = None
+        self, viewer: SignedIn, limit: Limit = DEFAULT_LIMIT, cursor: FromQuery[str | None] = None
     ) -> Page[SessionView]:
         """The signed-in devices of this account, newest first; ``current`` marks the one making this request."""
         rows, next_cursor = await sessions.list_sessions(
@@ -83,22 +81,22 @@ class AuthController(Controller):
         return Page(items=[services.session_view(row) for row in rows], next_cursor=next_cursor)
 
     @delete("/sessions/{session_id:str}", operation_id="end_session", status_code=HTTP_204_NO_CONTENT)
-    async def end_session(self, session_id: str, viewer: Viewer, settings: Settings) -> None:
+    async def end_session(self, session_id: FromPath[str], viewer: SignedIn, settings: Config) -> None:
         """Sign out one device (any of your own sessions, including this one)."""
         await sessions.end_session_of(settings, viewer.uuid, parse_id(session_id))
 
     @post("/2fa/setup", operation_id="totp_setup", status_code=200)
-    async def totp_setup(self, viewer: Viewer, settings: Settings) -> TotpSetup:
+    async def totp_setup(self, viewer: SignedIn, settings: Config) -> TotpSetup:
         """Start two-factor setup: a secret and otpauth:// URI for an authenticator app (2FA is not on yet)."""
         return await twofactor.setup(settings, viewer.uuid)
 
     @post("/2fa/enable", operation_id="totp_enable", status_code=200)
-    async def totp_enable(self, data: JSONBody[TotpEnableBody], viewer: Viewer) -> RecoveryCodes:
+    async def totp_enable(self, data: JSONBody[TotpEnableBody], viewer: SignedIn) -> RecoveryCodes:
         """Turn two-factor on with a code from the app; returns one-time recovery codes (shown only once)."""
         return await twofactor.enable(viewer.uuid, data.code)
 
     @post("/2fa/disable", operation_id="totp_disable", status_code=HTTP_204_NO_CONTENT)
-    async def totp_disable(self, data: JSONBody[TotpDisableBody], viewer: Viewer) -> None:
+    async def totp_disable(self, data: JSONBody[TotpDisableBody], viewer: SignedIn) -> None:
         """Turn two-factor off with a current code or a recovery code."""
         await twofactor.disable(viewer.uuid, code=data.code, recovery_code=data.recovery_code)
 
@@ -108,32 +106,32 @@ class UsersController(Controller):
     tags = ["users"]
 
     @get("/me", operation_id="get_me")
-    async def get_me(self, viewer: Viewer) -> Me:
+    async def get_me(self, viewer: SignedIn) -> Me:
         """Your own account, including email and security settings."""
         return await services.get_me(viewer.uuid)
 
     @patch("/me", operation_id="update_me")
-    async def update_me(self, data: JSONBody[ProfilePatch], viewer: Viewer) -> Me:
+    async def update_me(self, data: JSONBody[ProfilePatch], viewer: SignedIn) -> Me:
         """Change profile fields; fields left out keep their value."""
         return await services.update_me(viewer.uuid, data)
 
     @post("/me/password", operation_id="change_password", status_code=HTTP_204_NO_CONTENT)
     async def change_password(
-        self, data: JSONBody[PasswordChangeBody], request: Request[Any, Any, Any], viewer: Viewer, settings: Settings
+        self, data: JSONBody[PasswordChangeBody], request: AnyRequest, viewer: SignedIn, settings: Config
     ) -> None:
         """Change the password (needs the current one); every other session is signed out."""
         await services.change_password(settings, viewer, data, client_info(request))
 
     @delete("/me", operation_id="deactivate_me", status_code=HTTP_204_NO_CONTENT)
     async def deactivate_me(
-        self, data: JSONBody[DeactivateBody], request: Request[Any, Any, Any], viewer: Viewer, settings: Settings
+        self, data: JSONBody[DeactivateBody], request: AnyRequest, viewer: SignedIn, settings: Config
     ) -> None:
         """Deactivate the account (confirm with the password): the profile disappears, sign-in is refused, and the
         data is deleted after the retention period (30 days by default)."""
         await services.deactivate(settings, viewer, data, client_info(request))
 
     @get("/{username:str}", operation_id="get_profile", opt=PUBLIC)
-    async def get_profile(self, username: str) -> Profile:
+    async def get_profile(self, username: FromPath[str]) -> Profile:
         """Anyone's public profile (no email). 404 for unknown or deactivated users."""
         return await services.public_profile(username)
 

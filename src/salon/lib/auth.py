@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
@@ -186,7 +187,7 @@ def require_role(*roles: str) -> Any:
     return guard
 
 
-async def provide_viewer(request: Any) -> Viewer:
+async def provide_viewer(request: Request[Any, Any, Any]) -> Viewer:
     """Dependency ``viewer``: the signed-in user (handlers behind the ``signed_in`` guard)."""
     viewer = current_viewer(request)
     if viewer is None:
@@ -194,6 +195,6 @@ async def provide_viewer(request: Any) -> Viewer:
     return viewer
 
 
-async def provide_optional_viewer(request: Any) -> Viewer | None:
+async def provide_optional_viewer(request: Request[Any, Any, Any]) -> Viewer | None:
     """Dependency ``maybe_viewer``: the signed-in user, or ``None`` on public handlers called anonymously."""
     return current_viewer(request)
