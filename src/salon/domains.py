@@ -11,6 +11,8 @@ from typing import Any
 DOMAINS: list[str] = [
     "system",
     "accounts",
+    "social",
+    "posts",
 ]
 
 

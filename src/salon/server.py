@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar, Router
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -34,7 +35,7 @@ class SalonMetrics(PrometheusController):
     include_in_schema = False
 
 
-def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+def _lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if not settings.valkey_url:
@@ -78,7 +79,7 @@ def _openapi() -> OpenAPIConfig:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     jobs.load_registry()
-    prometheus = PrometheusConfig(app_name="salon", group_path=True, exclude=["/metrics"])
+    prometheus = PrometheusConfig(app_name="salon", prefix="salon", group_path=True, exclude=["/metrics"])
     jwt_auth = auth.build_jwt_auth(settings)
     api = Router(
         path=API_PREFIX,
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         },
         security=[{"BearerToken": []}],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             HealthController,
             SalonMetrics,
@@ -105,10 +106,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ProblemDetailsPlugin(ProblemDetailsConfig(enable_for_all_http_exceptions=True)),
             salon_logging.plugin(settings.log_level),
         ],
-        middleware=[RequestContextMiddleware, prometheus.middleware],
+        middleware=[prometheus.middleware],
         on_app_init=[jwt_auth.on_app_init],
         exception_handlers={Exception: unexpected_error_handler},
         openapi_config=_openapi(),
-        state={"settings": settings},
+        state=State({"settings": settings}),
         debug=False,
     )
+    # Outside Litestar's routing, so unrouted requests (404, 405) get a request id and an access-log line too.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app
