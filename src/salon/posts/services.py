@@ -1,0 +1,355 @@
+"""Writing and reading single posts: create (replies, quotes), edit with history, delete, get.
+
+Counters change in the statement that justifies them and only when a row really changed: ``posts_count`` on the
+author, ``reply_count``/``quote_count`` on the referenced post (decremented with ``GREATEST(x - 1, 0)`` on delete,
+and only the first delete counts).
+"""
+
+# ruff: noqa: S608 - SQL is assembled only from code constants; every value is a bind parameter.
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+
+from salon.lib import events
+from salon.lib.auth import Viewer
+from salon.lib.db import unit_of_work
+from salon.lib.errors import Forbidden, NotFound, ValidationFailed
+from salon.lib.ids import new_id, parse_id
+from salon.lib.pagination import Page, decode_cursor, split_page
+from salon.posts import idempotency
+from salon.posts.events import PostCreated, PostDeleted, PostQuoted, PostReplied, PostUpdated, UserMentioned
+from salon.posts.hydrate import hydrate, load_posts, visible_to
+from salon.posts.schemas import PostCreate, PostPatch, PostVersion, PostView
+from salon.posts.tables import Post
+from salon.posts.text import Entities, build_entities, find_mention_candidates
+from salon.settings import Settings
+from salon.social.services import relations, visible_post_sql
+from salon.social.visibility import NO_RELATION
+
+_ENTITIES = msgspec.json.Decoder(Entities)
+
+
+async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
+    return await Post.raw(query, *args)  # type: ignore[no-any-return]
+
+
+def _not_found(post_id: str) -> NotFound:
+    return NotFound(f"There is no post {post_id!r} that you can see.")
+
+
+async def _live_post_row(post_id: str) -> dict[str, Any]:
+    """The undeleted post ``post_id``; 404 for a deleted or unknown post or a malformed id."""
+    parsed = parse_id(post_id)
+    row = (await load_posts([parsed])).get(parsed) if parsed else None
+    if row is None or row["deleted_at"] is not None:
+        raise _not_found(post_id)
+    return row
+
+
+async def _can_see(viewer_id: uuid.UUID | None, row: dict[str, Any]) -> bool:
+    relation = (await relations(viewer_id, [row["author"]])).get(row["author"], NO_RELATION)
+    return visible_to(viewer_id, row, relation)
+
+
+async def visible_post_row(post_id: str, viewer_id: uuid.UUID | None) -> dict[str, Any]:
+    """The live post ``post_id`` if the viewer may see it; 404 otherwise (deleted, hidden, blocked or a bad id)."""
+    row = await _live_post_row(post_id)
+    if not await _can_see(viewer_id, row):
+        raise _not_found(post_id)
+    return row
+
+
+async def get_post(post_id: str, viewer_id: uuid.UUID | None) -> PostView:
+    parsed = parse_id(post_id)
+    view = (await hydrate([parsed], viewer_id))[0] if parsed else None
+    if not isinstance(view, PostView):
+        raise _not_found(post_id)
+    return view
+
+
+# Create ------------------------------------------------------------------------------------------------------------
+
+
+def clean_content(content: str, settings: Settings) -> str:
+    text = content.strip()
+    if not text:
+        raise ValidationFailed("A post needs some text: content is empty.", extra={"field": "content"})
+    if len(text) > settings.post_max_length:
+        raise ValidationFailed(
+            f"A post can be at most {settings.post_max_length} characters; this one has {len(text)}.",
+            extra={"field": "content", "max_length": settings.post_max_length},
+        )
+    return text
+
+
+async def _entities(content: str) -> Entities:
+    """Hashtags and mentions of ``content``; ``@name`` of an unknown or inactive user stays plain text."""
+    names = {name.lower() for name, _, _ in find_mention_candidates(content)}
+    known: dict[str, tuple[str, str]] = {}
+    if names:
+        rows = await _sql(
+            "SELECT id, username, username_key FROM users WHERE username_key = ANY({}::text[]) AND is_active",
+            list(names),
+        )
+        known = {row["username_key"]: (str(row["id"]), row["username"]) for row in rows}
+    return build_entities(content, known)
+
+
+async def _reference(field: str, post_id: str | None, viewer_id: uuid.UUID) -> dict[str, Any] | None:
+    """The post a new post replies to or quotes; 422 when it is missing, deleted, or hidden from the viewer."""
+    if post_id is None:
+        return None
+    try:
+        return await visible_post_row(post_id, viewer_id)
+    except NotFound:
+        raise ValidationFailed(
+            f"{field} does not name a post you can see (it may not exist, be deleted, or be hidden from you).",
+            extra={"field": field},
+        ) from None
+
+
+async def create_post(viewer: Viewer, body: PostCreate, settings: Settings) -> uuid.UUID:
+    """Create a post (a reply with ``reply_to_id``, a quote with ``quote_of_id``). Returns its id."""
+    content = clean_content(body.content, settings)
+    if body.media_ids:
+        raise ValidationFailed(
+            "Media attachments are not available yet: send media_ids as an empty list.", extra={"field": "media_ids"}
+        )
+    author_id = viewer.uuid
+    parent = await _reference("reply_to_id", body.reply_to_id, author_id)
+    quoted = await _reference("quote_of_id", body.quote_of_id, author_id)
+    entities = await _entities(content)
+    post_id = new_id()
+    root_id = (parent["root_id"] or parent["id"]) if parent else None
+    async with unit_of_work():
+        rows = await _sql(
+            """
+            INSERT INTO posts (id, author, kind, content, visibility, reply_to_id, root_id, quote_of_id, media_ids,
+                               entities, like_count, repost_count, reply_count, quote_count, created_at)
+            VALUES ({}, {}, 'post', {}, {}, {}, {}, {}, ARRAY[]::uuid[], {}::jsonb, 0, 0, 0, 0, now())
+            RETURNING created_at
+            """,
+            post_id, author_id, content, body.visibility, parent and parent["id"], root_id, quoted and quoted["id"],
+            msgspec.json.encode(entities).decode(),
+        )  # fmt: skip
+        await _sql("UPDATE users SET posts_count = posts_count + 1 WHERE id = {}", author_id)
+        if parent:
+            await _sql("UPDATE posts SET reply_count = reply_count + 1 WHERE id = {}", parent["id"])
+        if quoted:
+            await _sql("UPDATE posts SET quote_count = quote_count + 1 WHERE id = {}", quoted["id"])
+        await _index_entities(post_id, entities)
+        created = PostCreated(
+            post_id=str(post_id),
+            author_id=str(author_id),
+            kind="post",
+            visibility=body.visibility,
+            created_at=rows[0]["created_at"],
+            reply_to_id=_str(parent and parent["id"]),
+            reply_to_author_id=_str(parent and parent["author"]),
+            root_id=_str(root_id),
+            quote_of_id=_str(quoted and quoted["id"]),
+            quote_of_author_id=_str(quoted and quoted["author"]),
+            hashtags=entities.tags,
+            mentioned_user_ids=entities.mentioned_ids,
+        )
+        await _announce_created(created)
+        await _announce_mentions(created.post_id, author_id, body.visibility, entities.mentioned_ids)
+    return post_id
+
+
+def _str(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+async def _announce_created(created: PostCreated) -> None:
+    await events.emit("post.created", created)
+    if created.reply_to_id and created.reply_to_author_id and created.root_id:
+        replied = PostReplied(
+            created.post_id,
+            created.author_id,
+            created.reply_to_id,
+            created.reply_to_author_id,
+            created.root_id,
+            created.visibility,
+        )
+        await events.emit("post.replied", replied)
+    if created.quote_of_id and created.quote_of_author_id:
+        quoted = PostQuoted(
+            created.post_id, created.author_id, created.quote_of_id, created.quote_of_author_id, created.visibility
+        )
+        await events.emit("post.quoted", quoted)
+
+
+async def _announce_mentions(post_id: str, author_id: uuid.UUID, visibility: str, user_ids: list[str]) -> None:
+    """``user.mentioned`` for each mentioned user (not the author) who may see the post and has no block with the
+    author; one query decides for all of them."""
+    candidates = [uuid.UUID(user_id) for user_id in user_ids if user_id != str(author_id)]
+    if not candidates:
+        return
+    predicate = visible_post_sql(author="post.author", visibility="post.visibility", viewer="m.id")
+    rows = await _sql(
+        f"""
+        WITH post AS (SELECT {{}}::uuid AS author, {{}}::text AS visibility)
+        SELECT m.id FROM unnest({{}}::uuid[]) AS m(id), post WHERE {predicate}
+        """,
+        author_id, visibility, candidates,
+    )  # fmt: skip
+    for row in rows:
+        await events.emit("user.mentioned", UserMentioned(post_id, str(author_id), str(row["id"]), visibility))
+
+
+async def _index_entities(post_id: uuid.UUID, entities: Entities) -> None:
+    """Replace the hashtag and mention index rows of ``post_id``."""
+    await _sql("DELETE FROM post_hashtags WHERE post = {}", post_id)
+    await _sql("DELETE FROM post_mentions WHERE post = {}", post_id)
+    if entities.tags:
+        await _sql(
+            "INSERT INTO post_hashtags (id, post, tag) SELECT gen_random_uuid(), {}, tag FROM unnest({}::text[]) tag",
+            post_id, entities.tags,
+        )  # fmt: skip
+    if entities.mentioned_ids:
+        await _sql(
+            "INSERT INTO post_mentions (id, post, mentioned) "
+            "SELECT gen_random_uuid(), {}, m FROM unnest({}::uuid[]) m",
+            post_id, [uuid.UUID(user_id) for user_id in entities.mentioned_ids],
+        )  # fmt: skip
+
+
+# Edit and history --------------------------------------------------------------------------------------------------
+
+
+async def _own_live_post(post_id: str, viewer: Viewer) -> dict[str, Any]:
+    parsed = parse_id(post_id)
+    row = (await load_posts([parsed])).get(parsed) if parsed else None
+    if row is None or row["deleted_at"] is not None:
+        raise _not_found(post_id)
+    if row["author"] != viewer.uuid:
+        if visible_to(
+            viewer.uuid, row, (await relations(viewer.uuid, [row["author"]])).get(row["author"], NO_RELATION)
+        ):
+            raise Forbidden("Only the author can edit a post.")
+        raise _not_found(post_id)
+    return row
+
+
+async def edit_post(viewer: Viewer, post_id: str, patch: PostPatch, settings: Settings) -> None:
+    """Change a post's text and/or visibility; a text change keeps the previous version in the history."""
+    row = await _own_live_post(post_id, viewer)
+    content = row["content"] if isinstance(patch.content, msgspec.UnsetType) else clean_content(patch.content, settings)
+    visibility = row["visibility"] if isinstance(patch.visibility, msgspec.UnsetType) else patch.visibility
+    if content == row["content"] and visibility == row["visibility"]:
+        return
+    entities = await _entities(content) if content != row["content"] else _ENTITIES.decode(row["entities"])
+    old_mentions = set(_ENTITIES.decode(row["entities"]).mentioned_ids)
+    async with unit_of_work():
+        if content != row["content"]:
+            await _sql(
+                """
+                INSERT INTO post_edits (id, post, content, entities, created_at, replaced_at)
+                VALUES ({}, {}, {}, {}::jsonb, {}, now())
+                """,
+                new_id(), row["id"], row["content"], row["entities"], row["edited_at"] or row["created_at"],
+            )  # fmt: skip
+            await _index_entities(row["id"], entities)
+        updated = await _sql(
+            """
+            UPDATE posts SET content = {}, entities = {}::jsonb, visibility = {}, edited_at = now()
+            WHERE id = {} AND deleted_at IS NULL RETURNING edited_at
+            """,
+            content, msgspec.json.encode(entities).decode(), visibility, row["id"],
+        )  # fmt: skip
+        if not updated:
+            raise _not_found(post_id)
+        event = PostUpdated(
+            str(row["id"]), str(viewer.uuid), visibility, updated[0]["edited_at"], entities.tags, entities.mentioned_ids
+        )
+        await events.emit("post.updated", event)
+        new_mentions = [user_id for user_id in entities.mentioned_ids if user_id not in old_mentions]
+        await _announce_mentions(str(row["id"]), viewer.uuid, visibility, new_mentions)
+
+
+async def history(post_id: str, viewer_id: uuid.UUID | None, cursor: str | None, limit: int) -> Page[PostVersion]:
+    """Versions of a post's text, newest first; the first page starts with the current version.
+
+    The current version pages as if its key were the largest id, so one keyset covers all versions.
+    """
+    row = await visible_post_row(post_id, viewer_id)
+    after = decode_cursor(cursor, uuid.UUID)
+    rows = await _sql(
+        f"""
+        SELECT id, content, entities, created_at, replaced_at FROM post_edits
+        WHERE post = {{}} {"AND id < {}" if after else ""} ORDER BY id DESC LIMIT {{}}
+        """,
+        row["id"], *([after[0]] if after else []), limit + 1,
+    )  # fmt: skip
+    versions = [] if after else [(CURRENT_VERSION_KEY, _current_version(row))]
+    versions += [(edit["id"], _previous_version(edit)) for edit in rows]
+    kept, next_cursor = split_page(versions, limit, lambda version: (str(version[0]),))
+    return Page(items=[version for _, version in kept], next_cursor=next_cursor)
+
+
+CURRENT_VERSION_KEY = uuid.UUID(int=(1 << 128) - 1)
+
+
+def _previous_version(edit: dict[str, Any]) -> PostVersion:
+    return PostVersion(edit["content"], _ENTITIES.decode(edit["entities"]), edit["created_at"], edit["replaced_at"])
+
+
+def _current_version(row: dict[str, Any]) -> PostVersion:
+    return PostVersion(row["content"], _ENTITIES.decode(row["entities"]), row["edited_at"] or row["created_at"], None)
+
+
+# Delete ------------------------------------------------------------------------------------------------------------
+
+
+async def delete_post(viewer: Viewer, post_id: str) -> None:
+    """Delete a post (its author, or a moderator). Its text, entities and history are erased; the row stays as a
+    tombstone so replies keep their place in the thread."""
+    row = await _live_post_row(post_id)
+    if row["author"] != viewer.uuid and not viewer.is_moderator:
+        if await _can_see(viewer.uuid, row):
+            raise Forbidden("Only the author or a moderator can delete a post.")
+        raise _not_found(post_id)
+    async with unit_of_work():
+        gone = await _sql(
+            """
+            UPDATE posts
+            SET deleted_at = now(), content = '', entities = jsonb_build_object(), media_ids = ARRAY[]::uuid[]
+            WHERE id = {} AND deleted_at IS NULL RETURNING id
+            """,
+            row["id"],
+        )
+        if not gone:  # a concurrent delete won: it did the bookkeeping
+            raise _not_found(post_id)
+        await _sql("UPDATE users SET posts_count = GREATEST(posts_count - 1, 0) WHERE id = {}", row["author"])
+        if row["reply_to_id"]:
+            await _sql("UPDATE posts SET reply_count = GREATEST(reply_count - 1, 0) WHERE id = {}", row["reply_to_id"])
+        if row["quote_of_id"]:
+            await _sql("UPDATE posts SET quote_count = GREATEST(quote_count - 1, 0) WHERE id = {}", row["quote_of_id"])
+        await _index_entities(row["id"], Entities())
+        await _sql("DELETE FROM post_edits WHERE post = {}", row["id"])
+        deleted = PostDeleted(
+            str(row["id"]), str(row["author"]), viewer.id, _str(row["reply_to_id"]), _str(row["quote_of_id"])
+        )
+        await events.emit("post.deleted", deleted)
+
+
+async def publish_post(
+    viewer: Viewer, body: PostCreate, settings: Settings, idempotency_key: str | None
+) -> tuple[PostView, bool]:
+    """Create a post, at most once per ``Idempotency-Key``. Returns ``(post, replayed)``."""
+    if idempotency_key is None:
+        post_id, replayed = await create_post(viewer, body, settings), False
+    else:
+        post_id, replayed = await idempotency.run_once(
+            "posts",
+            viewer.id,
+            idempotency_key,
+            idempotency.fingerprint(msgspec.json.encode(body)),
+            lambda: create_post(viewer, body, settings),
+        )
+    return await get_post(str(post_id), viewer.uuid), replayed

@@ -1,0 +1,56 @@
+"""The social API contract (msgspec Structs, snake_case, ids as strings)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+import msgspec
+
+
+class UserSummary(msgspec.Struct, frozen=True):
+    """How a user appears inside other objects (post authors, follower lists ...)."""
+
+    id: str
+    username: str
+    display_name: str
+    avatar_media_id: str | None
+
+
+class RelationshipEntry(msgspec.Struct, frozen=True):
+    """A user in a follower / following / friend list, with when the relationship began."""
+
+    user: UserSummary
+    since: datetime
+
+
+class FollowState(msgspec.Struct, frozen=True):
+    following: bool
+    followers_count: int
+
+
+class BlockState(msgspec.Struct, frozen=True):
+    blocking: bool
+
+
+class MuteState(msgspec.Struct, frozen=True):
+    muting: bool
+
+
+class FriendRequestCreate(msgspec.Struct, frozen=True):
+    username: str
+
+
+class FriendRequestView(msgspec.Struct, frozen=True):
+    """``status`` is ``pending`` for a new request, or ``accepted`` when it met a request the other way."""
+
+    id: str
+    sender: UserSummary
+    recipient: UserSummary
+    created_at: datetime
+    status: Literal["pending", "accepted"] = "pending"
+
+
+class Friendship(msgspec.Struct, frozen=True):
+    friend: UserSummary
+    since: datetime
