@@ -36,7 +36,7 @@ def _start_stores() -> Any:
         SALON_DATA_DIR=str(_TMP / "data"),
         SALON_ENVIRONMENT="test",
         SALON_SECRET_KEY="test-secret-key-that-is-long-enough-for-hs256-signing",
-        SALON_LOG_LEVEL="WARNING",
+        SALON_LOG_LEVEL="INFO",  # the logging tests read the access log; pytest shows output only on failure
         PICCOLO_CONF="salon.piccolo_conf",
         # Many tests register many users from the one test-client address, and argon2's production cost (~150 ms
         # per hash on this machine) would dominate the suite. tests/accounts checks both settings explicitly.
