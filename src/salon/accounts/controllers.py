@@ -9,9 +9,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
-from salon.accounts import services, sessions, twofactor
+from salon.accounts import google, services, sessions, twofactor
 from salon.accounts.schemas import (
     DeactivateBody,
+    GoogleBody,
     LoginBody,
     Me,
     PasswordChangeBody,
@@ -64,6 +65,11 @@ class AuthController(Controller):
     async def refresh(self, data: JSONBody[RefreshBody], request: AnyRequest, settings: Config) -> TokenResponse:
         """Rotate a refresh token: the old one stops working; reusing it ends the session."""
         return await services.refresh(settings, data.refresh_token, client_info(request))
+
+    @post("/google", operation_id="google_sign_in", opt=PUBLIC, status_code=200)
+    async def google_sign_in(self, data: JSONBody[GoogleBody], request: AnyRequest, settings: Config) -> TokenResponse:
+        """Sign in with a Google ID token; creates the account (or links one with the same verified email)."""
+        return await google.sign_in(settings, data, client_info(request))
 
     @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT)
     async def logout(self, viewer: SignedIn, settings: Config) -> None:

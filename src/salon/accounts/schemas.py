@@ -53,6 +53,7 @@ class RefreshBody(RequestBody):
 
 class GoogleBody(RequestBody):
     id_token: Annotated[str, Meta(min_length=1, max_length=8192)]
+    totp_code: TotpCode | None = None
 
 
 class ProfilePatch(RequestBody):
