@@ -13,6 +13,7 @@ DOMAINS: list[str] = [
     "accounts",
     "social",
     "posts",
+    "ai",
 ]
 
 

@@ -53,6 +53,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     gemini_api_key: str | None = None
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str | None = None
+    ai_context_token_budget: int = 8000  # prompt history beyond this is replaced by a rolling summary
+    ai_daily_token_budget: int = 200_000  # per user and UTC day, counted from the provider's usageMetadata
+    ai_provider_retries: int = 3  # retries of a transient provider failure before the first token
+    ai_provider_retry_delay_seconds: float = 0.5  # first backoff delay; doubles per retry
+    ai_provider_timeout_seconds: float = 60.0  # connect/read timeout towards the provider
+    ai_stream_retention_seconds: int = 3600  # how long a finished reply's chunks stay re-attachable
 
     @property
     def secret(self) -> str:

@@ -1,0 +1,1 @@
+"""AI conversations: private, streamed, resumable and forkable conversations with Gemini (issue #8)."""

@@ -1,0 +1,148 @@
+"""HTTP surface of AI conversations (docs/api.md, section "AI conversations")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import HeaderParameter, JSONBody, QueryParameter
+from litestar.response import ServerSentEvent
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from salon.ai import forks, publishing, quota, schemas, services, summaries
+from salon.lib.auth import Viewer
+from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from salon.settings import Settings
+
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="page size")]
+Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
+SignedIn = NamedDependency[Viewer]
+MaybeViewer = NamedDependency[Viewer | None]
+Config = NamedDependency[Settings]
+LastEventIdHeader = Annotated[
+    str | None, HeaderParameter(name="Last-Event-ID", description="id: of the last frame seen")
+]
+LastEventIdQuery = Annotated[str | None, QueryParameter(name="last_event_id", description="as Last-Event-ID")]
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def reply_stream(frames: object) -> ServerSentEvent:
+    return ServerSentEvent(frames, headers=SSE_HEADERS)  # type: ignore[arg-type]
+
+
+class ConversationController(Controller):
+    path = "/ai/conversations"
+    tags = ["ai"]
+
+    @post("/", operation_id="createAiConversation", status_code=HTTP_201_CREATED)
+    async def create(self, viewer: SignedIn, data: JSONBody[schemas.ConversationCreate]) -> schemas.Conversation:
+        """Start a private conversation. A title you give is kept; otherwise the model names it after the first
+        exchange."""
+        return await services.create_conversation(
+            viewer.id, title=data.title, system_prompt=data.system_prompt, kind=data.kind
+        )
+
+    @get("/", operation_id="listAiConversations")
+    async def list(
+        self, viewer: SignedIn, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+    ) -> Page[schemas.Conversation]:
+        """Your conversations, most recently active first."""
+        return await services.list_conversations(viewer, cursor, limit)
+
+    @get("/{conversation_id:str}", operation_id="getAiConversation")
+    async def detail(self, viewer: SignedIn, conversation_id: str) -> schemas.Conversation:
+        return await services.get_conversation(viewer, conversation_id)
+
+    @patch("/{conversation_id:str}", operation_id="updateAiConversation")
+    async def update(
+        self, viewer: SignedIn, conversation_id: str, data: JSONBody[schemas.ConversationUpdate]
+    ) -> schemas.Conversation:
+        """Change the title or the system prompt (used from the next reply on)."""
+        return await services.update_conversation(viewer, conversation_id, data)
+
+    @delete("/{conversation_id:str}", operation_id="deleteAiConversation", status_code=HTTP_204_NO_CONTENT)
+    async def remove(self, viewer: SignedIn, conversation_id: str) -> None:
+        """Delete the conversation and its messages (a streaming reply is stopped)."""
+        await services.delete_conversation(viewer, conversation_id)
+
+    @get("/{conversation_id:str}/messages", operation_id="listAiMessages")
+    async def messages(
+        self, viewer: SignedIn, settings: Config, conversation_id: str, cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Page[schemas.Message]:  # fmt: skip
+        """Messages in order (increasing ``seq``)."""
+        return await services.list_messages(viewer, conversation_id, cursor, limit, settings)
+
+    @post("/{conversation_id:str}/messages", operation_id="sendAiMessage", status_code=HTTP_200_OK)
+    async def send(
+        self, viewer: SignedIn, settings: Config, conversation_id: str, data: JSONBody[schemas.MessageCreate]
+    ) -> ServerSentEvent:
+        """Send a message; the answer is a text/event-stream of ``ai_start``, ``ai_chunk``... and ``ai_complete`` or
+        ``error``. The reply is generated independently of this request: re-attach with ``.../stream``."""
+        message_id = await services.send_message(viewer, conversation_id, data.content, settings)
+        frames = await services.reply_frames(viewer, conversation_id, message_id, None, settings)
+        return reply_stream(frames)
+
+    @get("/{conversation_id:str}/messages/{message_id:str}/stream", operation_id="streamAiReply")
+    async def stream(
+        self,
+        viewer: SignedIn,
+        settings: Config,
+        conversation_id: str,
+        message_id: str,
+        last_event_id_header: LastEventIdHeader = None,
+        last_event_id: LastEventIdQuery = None,
+    ) -> ServerSentEvent:
+        """Re-attach to a reply: the frames after ``Last-Event-ID`` (header or ``?last_event_id=``), or all of them,
+        then live ones until it ends."""
+        after = last_event_id_header or last_event_id
+        frames = await services.reply_frames(viewer, conversation_id, message_id, after, settings)
+        return reply_stream(frames)
+
+    @post("/{conversation_id:str}/messages/{message_id:str}/stop", operation_id="stopAiReply", status_code=HTTP_200_OK)
+    async def stop(self, viewer: SignedIn, settings: Config, conversation_id: str, message_id: str) -> schemas.Message:
+        """Stop a streaming reply; it keeps the text so far with status ``stopped``."""
+        return await services.stop_reply(viewer, conversation_id, message_id, settings)
+
+    @post("/{conversation_id:str}/fork", operation_id="forkAiConversation", status_code=HTTP_201_CREATED)
+    async def fork(
+        self, viewer: SignedIn, conversation_id: str, data: JSONBody[schemas.ForkCreate]
+    ) -> schemas.Conversation:
+        """Copy the conversation up to ``message_id`` into a new conversation of yours."""
+        return await forks.fork_conversation(viewer, conversation_id, data.message_id)
+
+    @post("/{conversation_id:str}/summaries", operation_id="createAiSummary", status_code=HTTP_201_CREATED)
+    async def summarise(self, viewer: SignedIn, settings: Config, conversation_id: str) -> schemas.Summary:
+        """Have the model summarise the conversation; answers once the summary is stored."""
+        return await summaries.create_summary(viewer, conversation_id, settings)
+
+    @get("/{conversation_id:str}/summaries", operation_id="listAiSummaries")
+    async def summaries(
+        self, viewer: SignedIn, conversation_id: str, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+    ) -> Page[schemas.Summary]:
+        """Summaries of this conversation, newest first."""
+        return await summaries.list_summaries(viewer, conversation_id, cursor, limit)
+
+    @post("/{conversation_id:str}/publish", operation_id="publishAiConversation", status_code=HTTP_201_CREATED)
+    async def publish(self, viewer: SignedIn, conversation_id: str) -> None:
+        """Publish a snapshot of the conversation as a post of kind ``conversation``."""
+        await publishing.publish(viewer, conversation_id)
+
+
+class AiController(Controller):
+    path = "/ai"
+    tags = ["ai"]
+
+    @get("/usage", operation_id="getAiUsage")
+    async def usage(self, viewer: SignedIn, settings: Config) -> schemas.AiUsage:
+        """Today's token use against your daily budget, and when it resets (midnight UTC)."""
+        return await quota.usage_today(viewer.id, settings)
+
+    @get("/shared/{post_id:str}", operation_id="getSharedAiConversation", opt={"public": True})
+    async def shared(self, maybe_viewer: MaybeViewer, post_id: str) -> None:
+        """The snapshot a published conversation post embeds, for whoever may see the post."""
+        await publishing.shared(maybe_viewer, post_id)
+
+
+ROUTES = [ConversationController, AiController]

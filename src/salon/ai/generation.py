@@ -1,0 +1,329 @@
+"""Generations: a reply is produced by an asyncio task owned by the app process, independent of any HTTP request.
+
+- **One per conversation**: ``ai:generating:{conversation_id}`` holds the AI message id (``SET NX``), refreshed by
+  the task while it runs. It doubles as the liveness signal: a ``streaming`` message whose conversation lock no
+  longer names it belongs to a process that died, and whoever notices marks it ``failed`` (keeping the text that
+  reached the Valkey stream) and ends its stream with an ``error`` frame.
+- **Chunks** go to the reply's Valkey stream (``salon.ai.streams``) as they arrive; the final text, status and usage
+  are written to Postgres whether or not anyone is still listening.
+- **Stop**: ``ai:stop:{message_id}`` (checked by the task's watchdog, so a stop reaches the task from any process) or
+  a direct call in the owning process. The task ends with status ``stopped`` and keeps the partial text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from salon.ai import context, quota, schemas, store, streams
+from salon.ai.provider import ProviderError, Usage, get_provider
+from salon.ai.tables import Conversation, Message
+from salon.lib import jobs
+from salon.lib import valkey as valkey_client
+from salon.lib.db import unit_of_work
+
+log = logging.getLogger("salon.ai.generation")
+
+LOCK_TTL_SECONDS = 15
+WATCHDOG_INTERVAL_SECONDS = 1.0
+STOP_TTL_SECONDS = 300
+REFRESH_IF_OURS = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+    redis.call('expire', KEYS[1], ARGV[2])
+    return 1
+end
+return 0
+"""
+RELEASE_IF_OURS = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def lock_key(conversation_id: str) -> str:
+    return f"ai:generating:{conversation_id}"
+
+
+def stop_key(message_id: str) -> str:
+    return f"ai:stop:{message_id}"
+
+
+async def acquire(conversation_id: str, message_id: str) -> str | None:
+    """Take the conversation's generation slot for ``message_id``; the current holder's id when it is taken."""
+    client = valkey_client.client()
+    if await client.set(lock_key(conversation_id), message_id, nx=True, ex=LOCK_TTL_SECONDS):
+        return None
+    holder = await client.get(lock_key(conversation_id))
+    return holder or "unknown"
+
+
+async def release(conversation_id: str, message_id: str) -> None:
+    await valkey_client.client().eval(RELEASE_IF_OURS, 1, lock_key(conversation_id), message_id)
+
+
+async def holders(conversation_ids: list[str]) -> list[str | None]:
+    if not conversation_ids:
+        return []
+    return list(await valkey_client.client().mget([lock_key(c) for c in conversation_ids]))
+
+
+@dataclass
+class Generation:
+    """One reply being produced: the conversation row as of the request, and the AI message's id and seq."""
+
+    conversation: dict[str, Any]
+    message_id: uuid.UUID
+    seq: int
+    context_budget: int
+    stream_retention: int
+    parts: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    first_token_ms: int | None = None
+    overflow: bool = False
+    stop_requested: bool = False
+    writing: bool = False
+    producer: asyncio.Task[None] | None = None
+
+    @property
+    def id(self) -> str:
+        return str(self.message_id)
+
+    @property
+    def conversation_id(self) -> str:
+        return str(self.conversation["id"])
+
+    @property
+    def owner_id(self) -> str:
+        return str(self.conversation["owner"])
+
+    def request_stop(self) -> None:
+        """Stop after the chunk being written (never in the middle of writing one, so text and stream agree)."""
+        self.stop_requested = True
+        if self.producer is not None and not self.writing:
+            self.producer.cancel()
+
+
+_running: dict[str, Generation] = {}
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def start(generation: Generation) -> None:
+    task = asyncio.create_task(run(generation), name=f"ai-reply-{generation.id}")
+    _running[generation.id] = generation
+    _tasks.add(task)
+
+    def forget(done: asyncio.Task[None]) -> None:
+        _tasks.discard(done)
+        _running.pop(generation.id, None)
+
+    task.add_done_callback(forget)
+
+
+def running_here(message_id: str) -> Generation | None:
+    return _running.get(message_id)
+
+
+async def run(generation: Generation) -> None:
+    """Produce the reply, then record how it ended. Never raises except on process shutdown."""
+    started = time.monotonic()
+    generation.producer = asyncio.create_task(produce(generation, started))
+    watchdog = asyncio.create_task(watch(generation))
+    status, error = "complete", None
+    try:
+        await generation.producer
+    except asyncio.CancelledError:
+        if (current := asyncio.current_task()) is not None and current.cancelling():
+            status, error = "failed", ProviderError("generation_interrupted", "The server shut down.", retryable=True)
+        else:
+            status = "stopped"
+    except ProviderError as exc:
+        status, error = "failed", exc
+    except Exception:
+        log.exception("AI reply %s failed unexpectedly", generation.id)
+        status, error = "failed", ProviderError("internal", "salon failed while producing this reply.", retryable=True)
+    finally:
+        watchdog.cancel()
+    await finish(generation, status, error)
+
+
+async def produce(generation: Generation, started: float) -> None:
+    prompt = await context.build_prompt(generation.conversation, generation.seq, generation.context_budget)
+    generation.overflow = prompt.overflow
+    provider = await get_provider()
+    reply = provider.reply(prompt.turns, system=prompt.system)
+    async for delta in reply:
+        if generation.first_token_ms is None:
+            generation.first_token_ms = int((time.monotonic() - started) * 1000)
+        generation.writing = True
+        try:
+            generation.parts.append(delta)
+            chunk = schemas.AiChunk(delta=delta, index=len(generation.parts) - 1)
+            await asyncio.shield(streams.append(generation.id, "ai_chunk", chunk))
+        finally:
+            generation.writing = False
+        if generation.stop_requested:
+            raise asyncio.CancelledError
+    generation.usage = reply.usage
+
+
+async def watch(generation: Generation) -> None:
+    """Keep the conversation's lock alive while the task runs, and notice a stop requested from any process."""
+    client = valkey_client.client()
+    while True:
+        await asyncio.sleep(WATCHDOG_INTERVAL_SECONDS)
+        try:
+            async with client.pipeline(transaction=False) as pipe:
+                pipe.eval(REFRESH_IF_OURS, 1, lock_key(generation.conversation_id), generation.id, LOCK_TTL_SECONDS)
+                pipe.exists(stop_key(generation.id))
+                _, stop = await pipe.execute()
+        except Exception:  # Valkey hiccup: try again next tick; the lock outlives a few missed refreshes
+            log.warning("watchdog of AI reply %s could not reach Valkey", generation.id, exc_info=True)
+            continue
+        if stop:
+            generation.request_stop()
+
+
+async def finish(generation: Generation, status: str, error: ProviderError | None) -> None:
+    """Store the outcome, free the conversation, then end the stream (in that order: a client that sees the final
+    frame can send its next message at once and finds the stored reply)."""
+    text = "".join(generation.parts)
+    try:
+        row = await store_outcome(generation, status, text, error)
+    except Exception:
+        log.exception("could not store the outcome of AI reply %s; readers will mark it failed", generation.id)
+        return
+    await release(generation.conversation_id, generation.id)
+    retention = generation.stream_retention
+    if row is None:
+        if await store.message_by_id(generation.message_id) is None:  # the conversation was deleted meanwhile
+            await streams.append(
+                generation.id,
+                "error",
+                schemas.AiError(
+                    code="conversation_deleted",
+                    detail="The conversation was deleted.",
+                    retryable=False,
+                    message_id=generation.id,
+                ),
+                retention=retention,
+            )
+        return
+    if error is None:
+        await streams.append(
+            generation.id, "ai_complete", schemas.AiComplete(store.to_message(row)), retention=retention
+        )
+    else:
+        frame = schemas.AiError(
+            code=error.code, detail=error.detail, retryable=error.retryable, message_id=generation.id
+        )
+        await streams.append(generation.id, "error", frame, retention=retention)
+
+
+async def store_outcome(
+    generation: Generation, status: str, text: str, error: ProviderError | None
+) -> dict[str, Any] | None:
+    """Write the final message (only if it is still ``streaming``), usage, and the follow-up jobs."""
+    usage = generation.usage
+    async with unit_of_work():
+        rows = (
+            await Message.update(
+                {
+                    Message.content: text,
+                    Message.status: status,
+                    Message.error_code: error.code if error else None,
+                    Message.error_detail: error.detail if error else None,
+                    Message.prompt_tokens: usage.prompt_tokens,
+                    Message.output_tokens: usage.output_tokens,
+                    Message.total_tokens: usage.total_tokens,
+                    Message.first_token_ms: generation.first_token_ms,
+                    Message.completed_at: datetime.now(tz=UTC),
+                }
+            )
+            .where((Message.id == generation.message_id) & (Message.status == "streaming"))
+            .returning(*Message.all_columns())
+        )
+        if not rows:
+            return None
+        await Conversation.update({Conversation.updated_at: datetime.now(tz=UTC)}).where(
+            Conversation.id == generation.conversation["id"]
+        )
+        if usage.total_tokens:
+            await quota.record(generation.owner_id, usage)
+        await enqueue_follow_ups(generation, status)
+    return rows[0]
+
+
+async def enqueue_follow_ups(generation: Generation, status: str) -> None:
+    from salon.ai import jobs as ai_jobs  # jobs import services; imported here to keep module loading acyclic
+
+    conversation = generation.conversation
+    if status == "complete" and not conversation["title_set_by_user"] and not conversation["title"]:
+        await jobs.enqueue(
+            ai_jobs.title_conversation, key=f"ai-title:{generation.conversation_id}",
+            conversation_id=generation.conversation_id,
+        )  # fmt: skip
+    if generation.overflow:
+        await jobs.enqueue(
+            ai_jobs.roll_context_summary, key=f"ai-context-summary:{generation.conversation_id}",
+            conversation_id=generation.conversation_id,
+        )  # fmt: skip
+
+
+async def request_stop(message_id: str) -> None:
+    """Ask the generation of ``message_id`` to stop, wherever it runs."""
+    local = running_here(message_id)
+    if local is not None:
+        local.request_stop()
+    await valkey_client.client().set(stop_key(message_id), "1", ex=STOP_TTL_SECONDS)
+
+
+async def fail_if_abandoned(conversation_id: uuid.UUID, message_id: uuid.UUID, retention: int) -> bool:
+    """Mark a ``streaming`` message whose generation is gone (its process died) as ``failed``, keeping the text that
+    reached its stream, and end the stream. Safe to call from any process, any number of times."""
+    holder = await valkey_client.client().get(lock_key(str(conversation_id)))
+    if holder == str(message_id):
+        return False
+    text = "".join(await streams.chunk_texts(str(message_id)))
+    detail = "The server producing this reply stopped before it finished; the text that arrived is kept."
+    async with unit_of_work():
+        rows = (
+            await Message.update(
+                {
+                    Message.status: "failed",
+                    Message.content: text,
+                    Message.error_code: "generation_lost",
+                    Message.error_detail: detail,
+                    Message.completed_at: datetime.now(tz=UTC),
+                }
+            )
+            .where((Message.id == message_id) & (Message.status == "streaming"))
+            .returning(Message.id)
+        )
+    if not rows:
+        return False
+    frame = schemas.AiError(code="generation_lost", detail=detail, retryable=True, message_id=str(message_id))
+    await streams.append(str(message_id), "error", frame, retention=retention)
+    return True
+
+
+async def fail_abandoned_in(conversation_id: uuid.UUID, retention: int) -> None:
+    """Settle every abandoned ``streaming`` message of a conversation (before a new generation starts in it)."""
+    rows = await Message.select(Message.id).where(
+        (Message.conversation == conversation_id) & (Message.status == "streaming")
+    )
+    for row in rows:
+        await fail_if_abandoned(conversation_id, row["id"], retention)
+
+
+async def shutdown() -> None:
+    """Cancel running generations (their messages are stored as failed, and streams end)."""
+    for task in list(_tasks):
+        task.cancel()
+    with contextlib.suppress(Exception):
+        await asyncio.gather(*_tasks, return_exceptions=True)
