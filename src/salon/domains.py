@@ -14,6 +14,7 @@ DOMAINS: list[str] = [
     "social",
     "posts",
     "ai",
+    "chat",
 ]
 
 

@@ -49,6 +49,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     deactivated_retention_days: int = 30
     # Content
     post_max_length: int = 1000
+    chat_message_max_length: int = 1000
     # AI
     gemini_api_key: str | None = None
     gemini_model: str = "gemini-2.5-flash"
