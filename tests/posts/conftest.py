@@ -1,0 +1,3 @@
+from tests.social.conftest import emitted, make_users
+
+__all__ = ["emitted", "make_users"]
