@@ -1,10 +1,18 @@
 from __future__ import annotations
 
+import asyncio
+import uuid
+from typing import Any
+
 import httpx
 
-from salon.ai.standin import GeminiStandIn
-from tests.ai.conftest import new_conversation, send
-from tests.helpers import create_user
+from salon.ai import schemas, services, streams
+from salon.ai.standin import Answer, GeminiStandIn
+from salon.lib.ids import new_id
+from salon.settings import Settings
+from tests.ai.conftest import new_conversation, parse_sse, send
+from tests.conftest import wait_for
+from tests.helpers import TestUser, create_user
 
 
 async def test_chunks_arrive_in_order_and_complete_holds_their_concatenation(
@@ -28,3 +36,184 @@ async def test_chunks_arrive_in_order_and_complete_holds_their_concatenation(
     assert message["seq"] == 2
     assert message["usage"]["total_tokens"] > 0
     assert standin.requests[-1].system_instruction == "Answer briefly."
+
+
+async def test_second_turn_request_contains_the_first_turn(client: httpx.AsyncClient, standin: GeminiStandIn) -> None:
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    first = await send(client, alice, conversation["id"], "Remember the word aubergine.")
+    first_reply = first[-1].data["message"]["content"]
+
+    await send(client, alice, conversation["id"], "Which word?")
+
+    request = standin.requests[-1]
+    assert [turn["role"] for turn in request.body["contents"]] == ["user", "model", "user"]
+    assert request.texts() == ["Remember the word aubergine.", first_reply, "Which word?"]
+    messages = (
+        await client.get(f"/api/v1/ai/conversations/{conversation['id']}/messages", headers=alice.headers)
+    ).json()["items"]
+    assert [(m["seq"], m["role"], m["status"]) for m in messages] == [
+        (1, "user", "complete"), (2, "model", "complete"), (3, "user", "complete"), (4, "model", "complete"),
+    ]  # fmt: skip
+
+
+async def test_transient_failure_before_the_first_token_is_retried(
+    client: httpx.AsyncClient, standin: GeminiStandIn
+) -> None:
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    standin.script(Answer(status=503), Answer(status=429))
+
+    frames = await send(client, alice, conversation["id"], "hello")
+
+    assert frames[-1].event == "ai_complete"
+    assert len(standin.requests) == 3
+
+
+async def test_provider_429_before_any_token_ends_in_an_error_and_a_failed_message(
+    client: httpx.AsyncClient, standin: GeminiStandIn, settings: Settings
+) -> None:
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    standin.script(*[Answer(status=429)] * (settings.ai_provider_retries + 1))
+
+    frames = await send(client, alice, conversation["id"], "hello")
+
+    assert [f.event for f in frames] == ["ai_start", "error"]
+    error = frames[-1].data
+    assert error["code"] == "provider_rate_limited"
+    assert error["retryable"] is True
+    stored = await message(client, alice, conversation["id"], error["message_id"])
+    assert stored["status"] == "failed"
+    assert stored["content"] == ""
+    assert stored["error"]["code"] == "provider_rate_limited"
+    # the conversation stays usable
+    again = await send(client, alice, conversation["id"], "hello again")
+    assert again[-1].event == "ai_complete"
+
+
+async def test_provider_500_mid_stream_keeps_what_arrived(client: httpx.AsyncClient, standin: GeminiStandIn) -> None:
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    standin.script(Answer(chunks=5, fail_after=2))
+
+    frames = await send(client, alice, conversation["id"], "tell me a story")
+
+    assert [f.event for f in frames] == ["ai_start", "ai_chunk", "ai_chunk", "error"]
+    assert frames[-1].data["code"] == "provider_unavailable"
+    assert len(standin.requests) == 1  # no retry once text has reached the user
+    stored = await message(client, alice, conversation["id"], frames[-1].data["message_id"])
+    assert stored["status"] == "failed"
+    assert stored["content"] == frames[1].data["delta"] + frames[2].data["delta"]
+
+
+async def test_stop_keeps_the_partial_text(client: httpx.AsyncClient, standin: GeminiStandIn) -> None:
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    standin.script(Answer(chunks=20, delay=0.1))
+    sending = asyncio.create_task(
+        client.post(
+            f"/api/v1/ai/conversations/{conversation['id']}/messages", json={"content": "go"}, headers=alice.headers
+        )
+    )
+    message_id = await wait_for(lambda: generating(client, alice, conversation["id"]))
+    await wait_for(lambda: chunk_count(message_id, at_least=2))
+
+    stopped = await client.post(
+        f"/api/v1/ai/conversations/{conversation['id']}/messages/{message_id}/stop", headers=alice.headers
+    )
+
+    assert stopped.status_code == 200, stopped.text
+    body = stopped.json()
+    assert body["status"] == "stopped"
+    frames = parse_sse((await sending).text)
+    deltas = [f.data["delta"] for f in frames if f.event == "ai_chunk"]
+    assert 2 <= len(deltas) < 20
+    assert body["content"] == "".join(deltas)
+    assert frames[-1].event == "ai_complete"
+    assert frames[-1].data["message"]["status"] == "stopped"
+    assert (await message(client, alice, conversation["id"], message_id))["content"] == body["content"]
+
+
+async def test_one_generation_per_conversation(client: httpx.AsyncClient, standin: GeminiStandIn) -> None:
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    standin.script(Answer(chunks=10, delay=0.05))
+    url = f"/api/v1/ai/conversations/{conversation['id']}/messages"
+    sending = asyncio.create_task(client.post(url, json={"content": "one"}, headers=alice.headers))
+    message_id = await wait_for(lambda: generating(client, alice, conversation["id"]))
+
+    second = await client.post(url, json={"content": "two"}, headers=alice.headers)
+
+    assert second.status_code == 409
+    assert second.headers["content-type"].startswith("application/problem+json")
+    assert second.json()["generating_message_id"] == message_id
+    assert (await sending).status_code == 200
+    assert (await client.post(url, json={"content": "three"}, headers=alice.headers)).status_code == 200
+
+
+async def test_a_reply_whose_process_died_is_marked_failed_with_its_partial_text(
+    client: httpx.AsyncClient, standin: GeminiStandIn
+) -> None:
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    # What a process that died after two chunks leaves behind: a streaming message, two chunks, no live lock.
+    ai_id = new_id()
+    await services.store_turn(uuid.UUID(conversation["id"]), ai_id, "hello")
+    await streams.append(str(ai_id), "ai_chunk", schemas.AiChunk(delta="Half a ", index=0))
+    await streams.append(str(ai_id), "ai_chunk", schemas.AiChunk(delta="thought", index=1))
+
+    response = await client.get(
+        f"/api/v1/ai/conversations/{conversation['id']}/messages/{ai_id}/stream", headers=alice.headers
+    )
+    frames = parse_sse(response.text)
+
+    assert [f.event for f in frames] == ["ai_chunk", "ai_chunk", "error"]
+    assert frames[-1].data["code"] == "generation_lost"
+    stored = await message(client, alice, conversation["id"], str(ai_id))
+    assert (stored["status"], stored["content"]) == ("failed", "Half a thought")
+
+
+async def test_reattach_to_a_finished_reply_replays_it_or_resumes_after_last_event_id(
+    client: httpx.AsyncClient, standin: GeminiStandIn
+) -> None:
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    frames = await send(client, alice, conversation["id"], "hello")
+    url = f"/api/v1/ai/conversations/{conversation['id']}/messages/{frames[0].data['ai_message_id']}/stream"
+
+    replay = parse_sse((await client.get(url, headers=alice.headers)).text)
+    resumed = parse_sse((await client.get(url, headers={**alice.headers, "Last-Event-ID": frames[2].id})).text)
+    bad = await client.get(url, headers={**alice.headers, "Last-Event-ID": "nonsense"})
+
+    assert [(f.id, f.event) for f in replay] == [(f.id, f.event) for f in frames]
+    assert [f.id for f in resumed] == [f.id for f in frames[3:]]
+    assert bad.status_code == 400
+
+
+async def test_offline_model_answers_without_an_api_key(client: httpx.AsyncClient, settings: Settings) -> None:
+    assert not settings.gemini_api_key
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+
+    frames = await send(client, alice, conversation["id"], "Is anyone there?")
+
+    assert frames[-1].event == "ai_complete"
+    reply = frames[-1].data["message"]["content"]
+    assert "running without GEMINI_API_KEY" in reply
+    assert "Is anyone there?" in reply
+    assert len([f for f in frames if f.event == "ai_chunk"]) > 1
+
+
+async def message(client: httpx.AsyncClient, user: TestUser, conversation_id: str, message_id: str) -> dict[str, Any]:
+    response = await client.get(f"/api/v1/ai/conversations/{conversation_id}/messages", headers=user.headers)
+    return next(m for m in response.json()["items"] if m["id"] == message_id)
+
+
+async def generating(client: httpx.AsyncClient, user: TestUser, conversation_id: str) -> str | None:
+    response = await client.get(f"/api/v1/ai/conversations/{conversation_id}", headers=user.headers)
+    return response.json()["generating_message_id"]
+
+
+async def chunk_count(message_id: str, at_least: int) -> bool:
+    return len(await streams.chunk_texts(message_id)) >= at_least

@@ -62,13 +62,9 @@ async def ensure_within_budget(owner_id: str, settings: Settings) -> None:
     if usage.remaining_tokens > 0:
         return
     retry_after = int((usage.resets_at - datetime.now(tz=UTC)).total_seconds()) + 1
+    resets_at = usage.resets_at.isoformat().replace("+00:00", "Z")  # as every other time in the API
     raise RateLimited(
-        f"You have used today's AI budget of {usage.token_budget} tokens. It resets at "
-        f"{usage.resets_at.isoformat()} (midnight UTC).",
+        f"You have used today's AI budget of {usage.token_budget} tokens. It resets at {resets_at} (midnight UTC).",
         retry_after=retry_after,
-        extra={
-            "code": "ai_quota_exceeded",
-            "resets_at": usage.resets_at.isoformat(),
-            "token_budget": usage.token_budget,
-        },
+        extra={"code": "ai_quota_exceeded", "resets_at": resets_at, "token_budget": usage.token_budget},
     )
