@@ -69,3 +69,18 @@ async def test_disconnect_then_reattach_with_last_event_id_yields_the_rest_witho
             assert len(standin.requests) == 2
     finally:
         await standin.stop()
+
+
+async def test_a_server_without_an_api_key_streams_the_offline_model(live_server_factory: Callable[..., Any]) -> None:
+    live = live_server_factory({"GEMINI_API_KEY": ""})
+    async with httpx.AsyncClient(base_url=live.url, timeout=30) as http:
+        alice = await create_user(http, "newcomer")
+        conversation = (await http.post(API, json={}, headers=alice.headers)).json()
+        response = await http.post(
+            f"{API}/{conversation['id']}/messages", json={"content": "hello?"}, headers=alice.headers
+        )
+
+    frames = parse_sse(response.text)
+    assert frames[-1].event == "ai_complete"
+    assert sum(f.event == "ai_chunk" for f in frames) > 1
+    assert "set GEMINI_API_KEY".lower() in frames[-1].data["message"]["content"].lower()
