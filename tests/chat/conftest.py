@@ -54,10 +54,14 @@ class EventLog:
     def __init__(self, valkey: Valkey) -> None:
         self.valkey = valkey
 
-    async def of(self, user: TestUser, name: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    async def entries(self, user: TestUser) -> list[tuple[str, dict[str, Any]]]:
+        """``(event name, payload)`` of every event kept for ``user``, oldest first."""
         entries = await self.valkey.xrange(f"events:log:{user.id}")
-        found = [(fields[b"event"].decode(), json.loads(fields[b"data"])) for _, fields in entries]
-        return [entry for entry in found if name is None or entry[0] == name]
+        return [(fields[b"event"].decode(), json.loads(fields[b"data"])) for _, fields in entries]
+
+    async def of(self, user: TestUser, name: str) -> list[dict[str, Any]]:
+        """The payloads of the ``name`` events kept for ``user``, oldest first."""
+        return [payload for event, payload in await self.entries(user) if event == name]
 
 
 @pytest.fixture
