@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
@@ -21,6 +21,7 @@ from salon.accounts.schemas import (
     RecoveryCodes,
     RefreshBody,
     RegisterBody,
+    RoleBody,
     SessionView,
     TokenResponse,
     TotpDisableBody,
@@ -28,7 +29,7 @@ from salon.accounts.schemas import (
     TotpSetup,
 )
 from salon.accounts.sessions import ClientInfo
-from salon.lib.auth import Viewer
+from salon.lib.auth import Viewer, require_role
 from salon.lib.ids import parse_id
 from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from salon.settings import Settings
@@ -142,4 +143,17 @@ class UsersController(Controller):
         return await services.public_profile(username)
 
 
-ROUTES = [AuthController, UsersController]
+class AdminUsersController(Controller):
+    path = "/admin/users"
+    tags = ["admin"]
+    guards = [require_role("admin")]
+
+    @put("/{username:str}/role", operation_id="set_user_role")
+    async def set_role(
+        self, username: FromPath[str], data: JSONBody[RoleBody], viewer: SignedIn, settings: Config
+    ) -> Profile:
+        """(admin) Make a user a ``user``, ``moderator`` or ``admin``; it applies from their next token refresh."""
+        return await services.set_role(settings, viewer, username, data.role)
+
+
+ROUTES = [AuthController, UsersController, AdminUsersController]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -71,6 +71,10 @@ class PasswordChangeBody(RequestBody):
 class DeactivateBody(RequestBody):
     password: Password | None = None
     totp_code: TotpCode | None = None
+
+
+class RoleBody(RequestBody):
+    role: Literal["user", "moderator", "admin"]
 
 
 class TotpEnableBody(RequestBody):

@@ -333,3 +333,20 @@ async def purge_deactivated(settings: Settings, *, now: datetime | None = None) 
         for row in purged:
             await events.emit("user.purged", UserPurged(user_id=str(row["id"])))
     return [str(row["id"]) for row in purged]
+
+
+async def set_role(settings: Settings, admin: Viewer, username: str, role: str) -> Profile:
+    """Give ``username`` a role. Their current access tokens are refused, so the next refresh carries the new role."""
+    user = await User.select(User.id).where((User.username_key == username.lower()) & User.is_active.eq(True)).first()
+    if user is None:
+        raise NotFound(f"No user is called {username!r}.")
+    if str(user["id"]) == admin.id:
+        raise Conflict("You cannot change your own role; ask another admin.")
+    async with db.unit_of_work():
+        await User.update({User.role: role, User.updated_at: datetime.now(tz=UTC)}).where(User.id == user["id"])
+
+        async def refuse_old_tokens() -> None:
+            await auth.revoke_all_access_tokens(str(user["id"]), settings.access_token_ttl_seconds)
+
+        await db.after_commit(refuse_old_tokens)
+    return await public_profile(username)

@@ -87,7 +87,14 @@ async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, An
     )
     if jti_flag or session_flag:
         return True
-    return bool(revoked_before and int(token.iat.timestamp()) < int(float(revoked_before)))
+    return bool(revoked_before and _issued_at(token) <= float(revoked_before))
+
+
+def _issued_at(token: Token) -> float:
+    """Issue time with millisecond precision (``iat`` has whole seconds only, which would either let a token issued
+    just before a revocation through or refuse one issued just after it)."""
+    issued_ms = (token.extras or {}).get("iat_ms")
+    return int(issued_ms) / 1000 if isinstance(issued_ms, int) else token.iat.timestamp()
 
 
 class OptionalJWTAuthenticationMiddleware(JWTAuthenticationMiddleware):
@@ -135,7 +142,7 @@ def issue_access_token(
         iat=now,
         sub=user_id,
         jti=jti,
-        extras={"username": username, "role": role, "sid": session_id},
+        extras={"username": username, "role": role, "sid": session_id, "iat_ms": int(now.timestamp() * 1000)},
     ).encode(secret=settings.secret, algorithm="HS256")
     return token, jti, ttl
 
@@ -158,7 +165,7 @@ async def revoke_sessions_access(session_ids: list[str], ttl_seconds: int) -> No
 
 async def revoke_all_access_tokens(user_id: str, ttl_seconds: int) -> None:
     """Refuse every access token of ``user_id`` issued up to now (password change, deactivation)."""
-    await valkey_client.client().set(revoked_before_key(user_id), str(int(time.time()) + 1), ex=ttl_seconds + 1)
+    await valkey_client.client().set(revoked_before_key(user_id), f"{time.time():.3f}", ex=ttl_seconds + 1)
 
 
 # Guards ---------------------------------------------------------------------------------------------------------
