@@ -1,0 +1,429 @@
+"""A fast, deterministic data generator for benchmarks: ``python benchmarks/seed.py --users 10000 --follows 100
+--posts 200000``.
+
+Rows go in with asyncpg ``copy_records_to_table`` (bulk COPY, not row by row) and look exactly like the rows the
+services write: UUIDv7 ids whose timestamp is the row's ``created_at``, entities built by ``salon.posts.text``, one
+hashtag/mention index row per distinct tag/mention, and every denormalised counter (``followers_count``,
+``following_count``, ``posts_count``, ``like_count``, ``repost_count``, ``reply_count``) equal to the rows behind it.
+
+Distributions (the same for the same ``--seed``; times are offsets back from ``--anchor``, default now):
+
+- popularity is Zipf-like by user index: ``user00000`` is followed by nearly everyone, the next few by thousands, the
+  long tail by a handful. Each user follows ``--follows`` others on average (exponentially distributed).
+- authors are drawn with a milder Zipf bias (popular people post more); posts spread over ``--days`` days; about
+  ``--reply-share`` of posts reply to a recent post; a third carry hashtags from a Zipf-ranked vocabulary; a few
+  mention a popular user; likes and reposts per post are heavy-tailed and favour popular authors.
+
+Every seeded user signs in with ``PASSWORD``: it is hashed once with the app's own hasher (the ``SALON_PASSWORD_HASH_*``
+settings of this process) and the hash is reused for every user.
+"""
+
+# ruff: noqa: S311 - deterministic benchmark data from seeded generators, never secrets
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import contextlib
+import itertools
+import os
+import random
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+os.environ.setdefault("PICCOLO_CONF", "salon.piccolo_conf")
+
+import asyncpg
+import msgspec
+
+from salon.posts.text import Entities, build_entities
+
+PASSWORD = "salon-benchmark-password"
+EMAIL_DOMAIN = "bench.example"
+COPY_BATCH = 50_000
+MENTIONABLE = 50
+SENTENCES = 4096
+TAGS = [f"{word}{n}" if n else word for n in range(4) for word in (
+    "python", "music", "ai", "food", "travel", "art", "books", "science", "photography", "coffee", "running", "design",
+    "gaming", "history", "space", "climate", "football", "cinema", "jazz", "cooking", "cats", "dogs", "hiking",
+    "startups", "rust", "postgres", "linux", "poetry", "chess", "gardening",
+)]  # fmt: skip
+WORDS = (
+    "the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "while", "we", "talk", "about", "ideas",
+    "that", "matter", "today", "and", "tomorrow", "streaming", "replies", "make", "conversations", "feel", "alive",
+    "so", "share", "what", "you", "learned", "with", "friends", "followers",
+)  # fmt: skip
+
+
+def username(index: int) -> str:
+    return f"user{index:05d}"
+
+
+@dataclass(frozen=True)
+class SeedSize:
+    users: int = 10_000
+    follows: int = 100  # mean number of users each user follows
+    posts: int = 200_000
+    seed: int = 42
+    days: float = 7.0
+    reply_share: float = 0.2
+    likes_per_post: float = 3.0
+    reposts_per_post: float = 0.3
+    anchor: datetime | None = None  # the newest possible timestamp; default: now
+
+
+@dataclass
+class PlannedPost:
+    id: uuid.UUID
+    author: int
+    at: datetime
+    content: str
+    visibility: str
+    reply_to: int | None
+    root: int | None
+    likes: int
+    reposts: int
+    entities: Entities = field(default_factory=Entities)
+    reply_count: int = 0
+
+
+@dataclass
+class Plan:
+    """Everything to insert, decided before the first COPY so counters are known when their rows are written."""
+
+    size: SeedSize
+    user_ids: list[uuid.UUID]
+    user_created: list[datetime]
+    following: list[list[int]]  # following[i] = indices user i follows
+    follow_times: list[datetime]  # when user i made its follows (one moment per user keeps ids time-ordered)
+    posts: list[PlannedPost]
+    followers_count: list[int] = field(default_factory=list)
+    posts_count: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    users: int
+    follows: int
+    posts: int
+    likes: int
+    reposts: int
+    hashtags: int
+    mentions: int
+    seconds: float
+    password: str = PASSWORD
+
+
+# Deterministic building blocks -----------------------------------------------------------------------------------
+
+
+def uuid7_at(rng: random.Random, at: datetime) -> uuid.UUID:
+    """A UUIDv7 whose timestamp is ``at`` (ms), random bits from ``rng``: time-ordered like ``salon.lib.ids``."""
+    ms = int(at.timestamp() * 1000)
+    value = (ms << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62) | rng.getrandbits(62)
+    return uuid.UUID(int=value)
+
+
+def zipf_cumulative(count: int, exponent: float) -> list[float]:
+    """Cumulative weights of ranks ``0..count-1`` with weight ``1 / (rank + 1) ** exponent``."""
+    return list(itertools.accumulate(1.0 / (rank + 1) ** exponent for rank in range(count)))
+
+
+def draw(rng: random.Random, cumulative: Sequence[float]) -> int:
+    return bisect.bisect_left(cumulative, rng.random() * cumulative[-1])
+
+
+def distinct_draws(rng: random.Random, cumulative: Sequence[float], count: int, exclude: int) -> list[int]:
+    """``count`` distinct ranks drawn by weight, never ``exclude``."""
+    ranks = range(len(cumulative))
+    count = min(count, len(cumulative) - 1)
+    chosen: dict[int, None] = {}
+    for _ in range(20):
+        chosen.update(dict.fromkeys(rng.choices(ranks, cum_weights=cumulative, k=2 * (count - len(chosen)) + 1)))
+        chosen.pop(exclude, None)
+        if len(chosen) >= count:
+            return list(chosen)[:count]
+    # The heavy head is exhausted (a tiny population): fill the rest uniformly.
+    rest = [rank for rank in ranks if rank not in chosen and rank != exclude]
+    return [*chosen, *rng.sample(rest, count - len(chosen))]
+
+
+def heavy_tailed(rng: random.Random, mean: float, boost: float = 1.0) -> int:
+    """A non-negative count with the given mean (times ``boost``), exponentially distributed."""
+    if mean <= 0:
+        return 0
+    return int(rng.expovariate(1.0 / (mean * boost)))
+
+
+# The plan --------------------------------------------------------------------------------------------------------
+
+
+def plan(size: SeedSize) -> Plan:
+    anchor = size.anchor or datetime.now(tz=UTC)
+    span = timedelta(days=size.days)
+    users = _plan_users(size, anchor - span * 2)
+    following, follow_times = _plan_follows(size, anchor - span * 1.5)
+    posts = _plan_posts(size, anchor, span, _mentionable(users[0]))
+    result = Plan(size, users[0], users[1], following, follow_times, posts)
+    _count(result)
+    return result
+
+
+def _mentionable(user_ids: Sequence[uuid.UUID]) -> dict[str, tuple[str, str]]:
+    """The users posts may mention (the most popular ones), keyed as ``build_entities`` wants them."""
+    return {
+        username(index): (str(user_ids[index]), username(index)) for index in range(min(MENTIONABLE, len(user_ids)))
+    }
+
+
+def _plan_users(size: SeedSize, start: datetime) -> tuple[list[uuid.UUID], list[datetime]]:
+    rng = random.Random(f"{size.seed}:users")
+    created = [start + timedelta(seconds=index) for index in range(size.users)]
+    return [uuid7_at(rng, at) for at in created], created
+
+
+def _plan_follows(size: SeedSize, start: datetime) -> tuple[list[list[int]], list[datetime]]:
+    rng = random.Random(f"{size.seed}:follows")
+    popularity = zipf_cumulative(size.users, 1.0)
+    following = []
+    for index in range(size.users):
+        count = max(1, heavy_tailed(rng, size.follows)) if size.users > 1 else 0
+        following.append(distinct_draws(rng, popularity, count, exclude=index))
+    times = [start + timedelta(seconds=index) for index in range(size.users)]
+    return following, times
+
+
+def _sentences(rng: random.Random) -> list[list[str]]:
+    """A pool of sentences posts draw their words from (drawing words per post would dominate the plan's time)."""
+    return [rng.choices(WORDS, k=rng.randint(5, 30)) for _ in range(SENTENCES)]
+
+
+def _content(rng: random.Random, size: SeedSize, sentences: list[list[str]], tags: Sequence[float]) -> str:
+    words = list(sentences[rng.randrange(len(sentences))])
+    if rng.random() < 0.33:
+        words += [f"#{TAGS[draw(rng, tags)]}" for _ in range(rng.randint(1, 3))]
+    if size.users > 1 and rng.random() < 0.05:
+        words.insert(rng.randrange(len(words) + 1), f"@{username(rng.randrange(min(size.users, MENTIONABLE)))}")
+    return " ".join(words)
+
+
+def _plan_posts(
+    size: SeedSize, anchor: datetime, span: timedelta, known: dict[str, tuple[str, str]]
+) -> list[PlannedPost]:
+    rng = random.Random(f"{size.seed}:posts")
+    authorship = zipf_cumulative(size.users, 0.6)
+    tags = zipf_cumulative(len(TAGS), 1.1)
+    sentences = _sentences(rng)
+    step = span / max(size.posts, 1)
+    posts: list[PlannedPost] = []
+    for index in range(size.posts):
+        at = anchor - span + step * index
+        author = draw(rng, authorship)
+        reply_to = None
+        if posts and rng.random() < size.reply_share:
+            reply_to = max(0, index - 1 - int(rng.expovariate(1 / 200)))
+        root = None if reply_to is None else (posts[reply_to].root if posts[reply_to].root is not None else reply_to)
+        boost = 1 + 20 / (author + 1)  # popular authors get more likes and reposts
+        content = _content(rng, size, sentences, tags)
+        posts.append(
+            PlannedPost(
+                id=uuid7_at(rng, at),
+                author=author,
+                at=at,
+                content=content,
+                entities=build_entities(content, known),
+                visibility="followers" if reply_to is None and rng.random() < 0.05 else "public",
+                reply_to=reply_to,
+                root=root,
+                likes=min(size.users, heavy_tailed(rng, size.likes_per_post, boost)),
+                reposts=min(size.users, heavy_tailed(rng, size.reposts_per_post, boost)),
+            )
+        )
+        if reply_to is not None:
+            posts[reply_to].reply_count += 1
+    for post in posts:
+        if post.visibility != "public":
+            post.reposts = 0  # only public posts can be reposted
+    return posts
+
+
+def _count(result: Plan) -> None:
+    result.followers_count = [0] * result.size.users
+    for followees in result.following:
+        for followee in followees:
+            result.followers_count[followee] += 1
+    result.posts_count = [0] * result.size.users
+    for post in result.posts:
+        result.posts_count[post.author] += 1
+
+
+# Rows, in the services' shapes -------------------------------------------------------------------------------------
+
+
+def user_rows(result: Plan, password_hash: str) -> Iterator[tuple[object, ...]]:
+    for index, user_id in enumerate(result.user_ids):
+        name = username(index)
+        at = result.user_created[index]
+        yield (
+            user_id, name, name.lower(), f"{name}@{EMAIL_DOMAIN}", password_hash, f"User {index}", "", "", "", "user",
+            "UTC", result.followers_count[index], len(result.following[index]), result.posts_count[index], at, at,
+            True,
+        )  # fmt: skip
+
+
+USER_COLUMNS = [
+    "id", "username", "username_key", "email", "password_hash", "display_name", "bio", "location", "website", "role",
+    "timezone", "followers_count", "following_count", "posts_count", "created_at", "updated_at", "is_active",
+]  # fmt: skip
+
+
+def follow_rows(result: Plan) -> Iterator[tuple[object, ...]]:
+    rng = random.Random(f"{result.size.seed}:follow-ids")
+    for follower, followees in enumerate(result.following):
+        at = result.follow_times[follower]
+        for followee in followees:
+            yield uuid7_at(rng, at), result.user_ids[follower], result.user_ids[followee], at
+
+
+FOLLOW_COLUMNS = ["id", "follower", "followee", "created_at"]
+
+
+def post_rows(result: Plan) -> Iterator[tuple[object, ...]]:
+    for post in result.posts:
+        parent = None if post.reply_to is None else result.posts[post.reply_to].id
+        root = None if post.root is None else result.posts[post.root].id
+        yield (
+            post.id, result.user_ids[post.author], "post", post.content, post.visibility, parent, root, None, [],
+            msgspec.json.encode(post.entities).decode(), post.likes, post.reposts, post.reply_count, 0, post.at,
+        )  # fmt: skip
+
+
+POST_COLUMNS = [
+    "id", "author", "kind", "content", "visibility", "reply_to_id", "root_id", "quote_of_id", "media_ids", "entities",
+    "like_count", "repost_count", "reply_count", "quote_count", "created_at",
+]  # fmt: skip
+
+
+def entity_rows(result: Plan) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """(hashtag rows, mention rows): one per distinct tag / mentioned user of each post, like ``_index_entities``."""
+    rng = random.Random(f"{result.size.seed}:entity-ids")
+    hashtags, mentions = [], []
+    for post in result.posts:
+        hashtags += [(uuid.UUID(int=rng.getrandbits(128)), post.id, tag) for tag in post.entities.tags]
+        mentions += [
+            (uuid.UUID(int=rng.getrandbits(128)), post.id, uuid.UUID(user)) for user in post.entities.mentioned_ids
+        ]
+    return hashtags, mentions
+
+
+def interaction_rows(result: Plan, kind: str) -> Iterator[tuple[object, ...]]:
+    """Likes or reposts: ``post.likes``/``post.reposts`` distinct users per post, a few minutes after the post."""
+    rng = random.Random(f"{result.size.seed}:{kind}")
+    population = range(result.size.users)
+    for post in result.posts:
+        count = post.likes if kind == "likes" else post.reposts
+        for user in rng.sample(population, count):
+            at = post.at + timedelta(seconds=rng.randint(1, 600))
+            yield uuid7_at(rng, at), post.id, result.user_ids[user], at
+
+
+# Writing ---------------------------------------------------------------------------------------------------------
+
+
+def password_hash() -> str:
+    """``PASSWORD`` hashed once with the app's hasher and settings."""
+    from salon.accounts.passwords import hasher
+    from salon.settings import get_settings
+
+    return hasher(get_settings()).hash(PASSWORD)
+
+
+async def _copy(conn: asyncpg.Connection, table: str, columns: list[str], rows: Iterator[tuple[object, ...]]) -> int:
+    total, started = 0, time.perf_counter()
+    while batch := list(itertools.islice(rows, COPY_BATCH)):
+        await conn.copy_records_to_table(table, records=batch, columns=columns)
+        total += len(batch)
+    print(f"seed: {table}: {total} rows in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    return total
+
+
+SEEDED_TABLES = ["users", "follows", "posts", "post_hashtags", "post_mentions", "likes", "reposts"]
+
+
+@contextlib.asynccontextmanager
+async def _bulk_load(conn: asyncpg.Connection, tables: list[str]) -> AsyncIterator[None]:
+    """Load the way Postgres likes it, inside the caller's transaction: secondary indexes are dropped and rebuilt
+    once afterwards (a sort instead of a million random index inserts), and foreign-key triggers are skipped
+    (``session_replication_role = replica``) because the plan references only rows it inserts first. Unique and
+    primary-key constraints stay checked. Any failure rolls the whole thing back, indexes included."""
+    indexes = await conn.fetch(
+        """
+        SELECT format('%I', ci.relname) AS name, pg_get_indexdef(i.indexrelid) AS definition
+        FROM pg_index i JOIN pg_class ct ON ct.oid = i.indrelid JOIN pg_class ci ON ci.oid = i.indexrelid
+        JOIN pg_namespace n ON n.oid = ct.relnamespace
+        WHERE n.nspname = 'public' AND ct.relname = ANY($1::text[])
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
+        """,
+        tables,
+    )
+    await conn.execute("SET LOCAL session_replication_role = replica")
+    await conn.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for index in indexes:
+        await conn.execute(f"DROP INDEX {index['name']}")
+    yield
+    started = time.perf_counter()
+    for index in indexes:
+        await conn.execute(index["definition"])
+    await conn.execute("SET LOCAL session_replication_role = origin")
+    print(f"seed: rebuilt {len(indexes)} indexes in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+
+
+async def seed(database_url: str, size: SeedSize) -> SeedReport:
+    """Insert a whole data set into an empty, migrated database."""
+    started = time.perf_counter()
+    result = plan(size)
+    hashed = password_hash()
+    conn = await asyncpg.connect(database_url)
+    try:
+        if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM users)"):
+            raise SystemExit("seed: the database already has users; seed only a freshly migrated database.")
+        async with conn.transaction(), _bulk_load(conn, SEEDED_TABLES):
+            users = await _copy(conn, "users", USER_COLUMNS, user_rows(result, hashed))
+            follows = await _copy(conn, "follows", FOLLOW_COLUMNS, follow_rows(result))
+            posts = await _copy(conn, "posts", POST_COLUMNS, post_rows(result))
+            hashtag_rows, mention_rows = entity_rows(result)
+            hashtags = await _copy(conn, "post_hashtags", ["id", "post", "tag"], iter(hashtag_rows))
+            mentions = await _copy(conn, "post_mentions", ["id", "post", "mentioned"], iter(mention_rows))
+            columns = ["id", "post", "liker", "created_at"]
+            likes = await _copy(conn, "likes", columns, interaction_rows(result, "likes"))
+            columns = ["id", "post", "reposter", "created_at"]
+            reposts = await _copy(conn, "reposts", columns, interaction_rows(result, "reposts"))
+        await conn.execute("ANALYZE")
+    finally:
+        await conn.close()
+    return SeedReport(users, follows, posts, likes, reposts, hashtags, mentions, time.perf_counter() - started)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--users", type=int, default=SeedSize.users)
+    parser.add_argument("--follows", type=int, default=SeedSize.follows, help="mean follows per user")
+    parser.add_argument("--posts", type=int, default=SeedSize.posts)
+    parser.add_argument("--seed", type=int, default=SeedSize.seed)
+    parser.add_argument("--days", type=float, default=SeedSize.days, help="posts spread over this many days")
+    args = parser.parse_args(argv)
+    database_url = os.environ.get("DATABASE_URL")
+    if not database_url:
+        sys.exit("seed: set DATABASE_URL to a migrated, empty salon database.")
+    size = SeedSize(users=args.users, follows=args.follows, posts=args.posts, seed=args.seed, days=args.days)
+    report = asyncio.run(seed(database_url, size))
+    print(msgspec.json.encode(report).decode())
+
+
+if __name__ == "__main__":
+    main()
