@@ -11,6 +11,7 @@ from typing import Any
 DOMAINS: list[str] = [
     "system",
     "accounts",
+    "media",
     "social",
     "posts",
     "ai",

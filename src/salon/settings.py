@@ -61,6 +61,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ai_provider_timeout_seconds: float = 60.0  # connect/read timeout towards the provider
     ai_stream_retention_seconds: int = 3600  # how long a finished reply's chunks stay re-attachable
 
+    # Media (#11): uploads, processing and storage
+    media_storage: Literal["local", "s3"] = "local"  # local: files under SALON_DATA_DIR/media, served by salon
+    media_max_upload_bytes: int = 10 * 1024 * 1024
+    media_max_pixels: int = 40_000_000  # width x height of an upload
+    media_web_max_dimension: int = 2048  # the web copy's longest side
+    media_thumbnail_max_dimension: int = 320
+    media_url_ttl_seconds: int = 3600  # signed file URLs are valid for at least this long
+    media_unattached_ttl_hours: int = 24  # uploads never attached to anything are deleted after this
+    media_s3_bucket: str | None = None
+    media_s3_endpoint_url: str | None = None  # unset: AWS; set for MinIO, R2, Ceph ...
+    media_s3_region: str = "us-east-1"
+    media_s3_access_key_id: str | None = None
+    media_s3_secret_access_key: str | None = None
+    # Moderation (#11)
+    moderation_ai_enabled: bool = True  # screen new content with the model (skipped while the offline model answers)
+    moderation_hide_threshold: float = 0.8  # AI confidence at or above which unsafe content is hidden pending review
+    moderation_word_list: str = ""  # comma-separated words or phrases that send content to review
+    moderation_max_links: int = 3  # more links than this in one text is treated as link spam
+    moderation_repeat_limit: int = 3  # the same text posted this many times within a day is treated as spam
+    reports_max_per_hour: int = 20  # reports one user may file per hour
+    suspension_default_days: int = 7
+
     @property
     def secret(self) -> str:
         """The signing secret; in development a stable per-data-dir secret is generated."""
@@ -89,6 +111,9 @@ ENV_NAMES: dict[str, str] = {
 }
 for _name in Settings.__struct_fields__:
     ENV_NAMES.setdefault(_name, f"SALON_{_name.upper()}")
+
+# The largest request body the upload route accepts at all, whatever SALON_MEDIA_MAX_UPLOAD_BYTES says.
+MEDIA_UPLOAD_CEILING = 64 * 1024 * 1024
 
 ENV_DESCRIPTIONS: dict[str, str] = {}  # filled by docs; the README table is the human-facing list
 
@@ -128,6 +153,12 @@ def _validate(settings: Settings) -> None:
             raise SettingsError(f"{ENV_NAMES[field]} must be a positive number")
     if not 0 < settings.port < 65536:
         raise SettingsError("SALON_PORT must be between 1 and 65535")
+    if settings.media_storage == "s3" and not settings.media_s3_bucket:
+        raise SettingsError("SALON_MEDIA_S3_BUCKET must be set when SALON_MEDIA_STORAGE=s3")
+    if not 0 < settings.media_max_upload_bytes <= MEDIA_UPLOAD_CEILING:
+        raise SettingsError(f"SALON_MEDIA_MAX_UPLOAD_BYTES must be between 1 and {MEDIA_UPLOAD_CEILING}")
+    if not 0.0 <= settings.moderation_hide_threshold <= 1.0:
+        raise SettingsError("SALON_MODERATION_HIDE_THRESHOLD must be between 0 and 1")
 
 
 @lru_cache(maxsize=1)

@@ -20,6 +20,7 @@ from salon.lib.db import unit_of_work
 from salon.lib.errors import Forbidden, NotFound, ValidationFailed
 from salon.lib.ids import new_id, parse_id
 from salon.lib.pagination import Page, decode_cursor, split_page
+from salon.media import services as media
 from salon.posts import idempotency
 from salon.posts.events import PostCreated, PostDeleted, PostQuoted, PostReplied, PostUpdated, UserMentioned
 from salon.posts.hydrate import hydrate, load_posts, visible_to
@@ -115,11 +116,8 @@ async def _reference(field: str, post_id: str | None, viewer_id: uuid.UUID) -> d
 async def create_post(viewer: Viewer, body: PostCreate, settings: Settings) -> uuid.UUID:
     """Create a post (a reply with ``reply_to_id``, a quote with ``quote_of_id``). Returns its id."""
     content = clean_content(body.content, settings)
-    if body.media_ids:
-        raise ValidationFailed(
-            "Media attachments are not available yet: send media_ids as an empty list.", extra={"field": "media_ids"}
-        )
     author_id = viewer.uuid
+    media_ids = await media.usable_media(author_id, body.media_ids)
     parent = await _reference("reply_to_id", body.reply_to_id, author_id)
     quoted = await _reference("quote_of_id", body.quote_of_id, author_id)
     entities = await _entities(content)
@@ -130,12 +128,13 @@ async def create_post(viewer: Viewer, body: PostCreate, settings: Settings) -> u
             """
             INSERT INTO posts (id, author, kind, content, visibility, reply_to_id, root_id, quote_of_id, media_ids,
                                entities, like_count, repost_count, reply_count, quote_count, created_at)
-            VALUES ({}, {}, 'post', {}, {}, {}, {}, {}, ARRAY[]::uuid[], {}::jsonb, 0, 0, 0, 0, now())
+            VALUES ({}, {}, 'post', {}, {}, {}, {}, {}, {}::uuid[], {}::jsonb, 0, 0, 0, 0, now())
             RETURNING created_at
             """,
             post_id, author_id, content, body.visibility, parent and parent["id"], root_id, quoted and quoted["id"],
-            msgspec.json.encode(entities).decode(),
+            media_ids, msgspec.json.encode(entities).decode(),
         )  # fmt: skip
+        await media.attach(media_ids, "post", post_id, author_id)
         await _sql("UPDATE users SET posts_count = posts_count + 1 WHERE id = {}", author_id)
         if parent:
             await _sql("UPDATE posts SET reply_count = reply_count + 1 WHERE id = {}", parent["id"])
