@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import httpx
+import pytest
 
 from tests.chat.conftest import CHATS, EventLog, direct_chat, group_chat, send, sent
 from tests.helpers import create_user
@@ -295,3 +297,45 @@ async def test_typing_is_ephemeral_and_throttled(client: httpx.AsyncClient, even
     assert '"typing":false' in frames[1][2]
     assert chat["id"] in frames[0][2]
     assert await event_log.of(bob, "typing") == []  # never kept in the log
+
+
+async def test_sent_message_is_handed_to_domain_subscribers(
+    client: httpx.AsyncClient, run_jobs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from salon.chat.events import ChatMessageCreated
+    from salon.lib import events
+
+    received: list[ChatMessageCreated] = []
+
+    async def notifier(event: ChatMessageCreated) -> None:
+        received.append(event)
+
+    monkeypatch.setitem(events.SUBSCRIBERS, "chat.message_created", [notifier])
+    alice, bob, carol = [await create_user(client, name) for name in ("alice", "bob", "carol")]
+    chat = await group_chat(client, alice, bob, carol, name="Trip")
+    message = await sent(client, alice, chat["id"], "x" * 300)
+
+    await run_jobs()
+
+    assert len(received) == 1
+    event = received[0]
+    assert (event.chat_id, event.message_id, event.seq) == (chat["id"], message["id"], message["seq"])
+    assert (event.chat_type, event.chat_name, event.sender_id) == ("group", "Trip", alice.id)
+    assert sorted(event.recipient_ids) == sorted([bob.id, carol.id])
+    assert event.preview == "x" * 140
+
+
+def test_worker_knows_the_chat_domain_event() -> None:
+    """The worker imports only the packages' ``jobs`` modules: they must register ``chat.message_created``, or the
+    worker cannot decode it for subscribers (seen once in a benchmark run)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "from salon import domains; domains.load_jobs(); "
+        "from salon.lib.events import EVENT_TYPES; print('chat.message_created' in EVENT_TYPES)"
+    )
+
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+
+    assert result.stdout.strip() == "True"
