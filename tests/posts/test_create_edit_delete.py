@@ -162,3 +162,18 @@ async def test_moderator_can_delete_anyones_post(client: httpx.AsyncClient, make
 
     assert deleted.status_code == 204
     assert (await client.get(f"/api/v1/posts/{post['id']}")).status_code == 404
+
+
+async def test_mentions_notify_only_users_who_may_see_and_have_no_block(
+    client: httpx.AsyncClient, make_users, emitted
+) -> None:
+    alice, bob, carol, dave = await make_users("alice", "bob", "carol", "dave")
+    await client.post("/api/v1/users/alice/block", headers=carol.headers)
+    await client.post("/api/v1/users/alice/follow", headers=dave.headers)
+
+    public = await new_post(client, alice, "hi @bob @carol @alice")
+    followers_only = await new_post(client, alice, "psst @bob @dave", visibility="followers")
+
+    mentioned = [(e["post_id"], e["mentioned_user_id"]) for e in emitted.named("user.mentioned")]
+    assert mentioned == [(public["id"], bob.id), (followers_only["id"], dave.id)]
+    assert [m["username"] for m in public["entities"]["mentions"]] == ["bob", "carol", "alice"]
