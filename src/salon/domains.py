@@ -12,6 +12,7 @@ DOMAINS: list[str] = [
     "system",
     "accounts",
     "media",
+    "realtime",
     "social",
     "posts",
     "ai",

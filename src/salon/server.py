@@ -18,11 +18,12 @@ from swagger_ui_bundle import swagger_ui_path
 
 import salon
 from salon.domains import api_route_handlers
-from salon.lib import auth, db, jobs
+from salon.lib import auth, db, jobs, shutdown
 from salon.lib import logging as salon_logging
 from salon.lib import valkey as valkey_client
 from salon.lib.errors import unexpected_error_handler
 from salon.lib.request_context import RequestContextMiddleware
+from salon.realtime import hub as realtime_hub
 from salon.settings import Settings, get_settings
 from salon.system.controllers import HealthController
 
@@ -101,7 +102,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 path=SWAGGER_ASSETS, directories=[swagger_ui_path], include_in_schema=False, cache_control=None
             ),
         ],
-        lifespan=[_lifespan(settings)],
+        # The shutdown signal (SIGTERM ends open event streams) before the event hub that listens to it.
+        lifespan=[_lifespan(settings), shutdown.lifespan, realtime_hub.lifespan],
         plugins=[
             ProblemDetailsPlugin(ProblemDetailsConfig(enable_for_all_http_exceptions=True)),
             salon_logging.plugin(settings.log_level),

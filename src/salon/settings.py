@@ -47,6 +47,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     password_hash_memory_kib: int = 65536
     password_hash_parallelism: int = 4
     deactivated_retention_days: int = 30
+    # Real-time: the per-user event log (a Valkey Stream) keeps at most this many events, none older than this
+    events_log_max_length: int = 1000
+    events_log_max_age_seconds: int = 24 * 60 * 60
+    events_heartbeat_seconds: float = 15.0
+    presence_grace_seconds: int = 30
     # Content
     post_max_length: int = 1000
     chat_message_max_length: int = 1000

@@ -13,7 +13,6 @@ Every event type is a msgspec Struct registered with ``@event_type(name)`` and d
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -25,16 +24,23 @@ from salon.lib import valkey as valkey_client
 log = logging.getLogger("salon.events")
 
 EVENT_TYPES: dict[str, type[msgspec.Struct]] = {}
-LOG_MAX_LEN = 1000  # per-user stream length; the real-time issue moves this (and an age bound) into settings
+EPHEMERAL_EVENTS: set[str] = set()
+LIVE_CHANNEL_PATTERN = "events:live:*"
 
 
-def event_type(name: str) -> Any:
-    """Class decorator: register a Struct as the schema of event ``name``."""
+def event_type(name: str, *, ephemeral: bool = False) -> Any:
+    """Class decorator: register a Struct as the schema of event ``name``.
+
+    ``ephemeral=True`` (typing, presence): ``publish`` sends it live only, without an id; it is not kept in the log,
+    so it is never replayed and it never pushes a lasting event out of a bounded log.
+    """
 
     def register(cls: type[msgspec.Struct]) -> type[msgspec.Struct]:
         if name in EVENT_TYPES and EVENT_TYPES[name] is not cls:
             raise RuntimeError(f"event type {name!r} registered twice")
         EVENT_TYPES[name] = cls
+        if ephemeral:
+            EPHEMERAL_EVENTS.add(name)
         return cls
 
     return register
@@ -48,8 +54,38 @@ def user_channel(user_id: str) -> str:
     return f"events:live:{user_id}"
 
 
+def live_message(entry_id: str, name: str, payload: str) -> str:
+    """What travels on a user's channel: ``"{entry_id}\n{name}\n{json}"`` (``entry_id`` is empty when ephemeral)."""
+    return f"{entry_id}\n{name}\n{payload}"
+
+
+# Appends to the user's log, trims it to both bounds (exactly: a replay decision relies on it), and announces the new
+# entry in the same atomic step, so announcements on a channel arrive in log order even with many publishers.
+_APPEND_AND_ANNOUNCE = """
+local now = redis.call('TIME')
+local now_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], '*', 'event', ARGV[3], 'data', ARGV[4])
+redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d', now_ms - tonumber(ARGV[2])))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PUBLISH', KEYS[2], id .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4])
+return id
+"""
+_append_script: Any = None
+
+
+def _append_and_announce(client: Any) -> Any:
+    global _append_script
+    if _append_script is None or _append_script.registered_client is not client:
+        _append_script = client.register_script(_APPEND_AND_ANNOUNCE)
+    return _append_script
+
+
 async def publish(name: str, data: msgspec.Struct, recipients: Iterable[str]) -> None:
-    """Deliver event ``name`` to ``recipients`` (user ids) once the current unit of work has committed."""
+    """Deliver event ``name`` to ``recipients`` (user ids) once the current unit of work has committed.
+
+    Logged events are appended to each recipient's event log (bounded by ``events_log_max_length`` and
+    ``events_log_max_age_seconds``) and announced on their live channel; ephemeral ones are only announced.
+    """
     schema = EVENT_TYPES.get(name)
     if schema is None or not isinstance(data, schema):
         raise TypeError(f"event {name!r} must be published with its registered schema")
@@ -57,25 +93,30 @@ async def publish(name: str, data: msgspec.Struct, recipients: Iterable[str]) ->
     if not targets:
         return
     payload = msgspec.json.encode(data).decode()
+    deliver = _announce if name in EPHEMERAL_EVENTS else _append_and_announce_all
+    await db.after_commit(lambda: deliver(name, payload, targets))
 
-    async def deliver() -> None:
-        client = valkey_client.client()
-        now_ms = str(int(time.time() * 1000))
-        async with client.pipeline(transaction=False) as pipe:
-            for user_id in targets:
-                pipe.xadd(
-                    user_log_key(user_id),
-                    {"event": name, "data": payload, "ts": now_ms},
-                    maxlen=LOG_MAX_LEN,
-                    approximate=True,
-                )
-            ids = await pipe.execute()
-        async with client.pipeline(transaction=False) as pipe:
-            for user_id, entry_id in zip(targets, ids, strict=True):
-                pipe.publish(user_channel(user_id), f"{entry_id}\n{name}\n{payload}")
-            await pipe.execute()
 
-    await db.after_commit(deliver)
+async def _announce(name: str, payload: str, targets: list[str]) -> None:
+    message = live_message("", name, payload)
+    async with valkey_client.client().pipeline(transaction=False) as pipe:
+        for user_id in targets:
+            pipe.publish(user_channel(user_id), message)
+        await pipe.execute()
+
+
+async def _append_and_announce_all(name: str, payload: str, targets: list[str]) -> None:
+    from salon.settings import get_settings
+
+    settings = get_settings()
+    client = valkey_client.client()
+    script = _append_and_announce(client)
+    bounds = (settings.events_log_max_length, settings.events_log_max_age_seconds * 1000)
+    async with client.pipeline(transaction=False) as pipe:
+        for user_id in targets:
+            keys = [user_log_key(user_id), user_channel(user_id)]
+            await script(keys=keys, args=[*bounds, name, payload], client=pipe)
+        await pipe.execute()
 
 
 # Domain events --------------------------------------------------------------------------------------------------

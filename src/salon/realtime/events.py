@@ -1,0 +1,36 @@
+"""Client-facing events that the real-time package itself produces (see docs/api.md, "Real-time")."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from salon.lib.events import event_type
+
+PresenceStatus = Literal["online", "idle", "offline"]
+
+
+@event_type("refetch")
+class Refetch(msgspec.Struct, frozen=True):
+    """Sent first on a stream resumed from an id older than the retained log: reload state, then follow the stream."""
+
+    reason: Literal["log_trimmed"] = "log_trimmed"
+
+
+@event_type("presence", ephemeral=True)
+class PresenceChanged(msgspec.Struct, frozen=True):
+    """A friend or mutual follow came online, went idle or went offline (``last_seen``: ms since epoch, or null)."""
+
+    user_id: str
+    status: PresenceStatus
+    last_seen: int | None = None
+
+
+@event_type("typing", ephemeral=True)
+class Typing(msgspec.Struct, frozen=True):
+    """``user_id`` is typing in ``conversation_id`` (``typing: false`` when they stopped or sent the message)."""
+
+    conversation_id: str
+    user_id: str
+    typing: bool = True

@@ -1,0 +1,118 @@
+"""One user's Server-Sent Events stream: replay from the log, then live, with no gap and no duplicate.
+
+Order of operations (what makes it gap-free):
+1. subscribe to the user's live events (the process-wide hub is already subscribed to Valkey);
+2. read the log after the resume point (one atomic snapshot), and send it;
+3. send live events, dropping any whose id is not newer than the last one sent (replay and live overlap).
+An event appended after step 2 is announced after it too, so it arrives live. Ephemeral events carry no id and are
+never replayed. When the hub may have missed messages (reconnect, slow client) the stream re-reads the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+import anyio
+import msgspec
+from litestar.response import ServerSentEventMessage
+
+from salon.realtime import eventlog, presence
+from salon.realtime.eventlog import LogEntry, Snapshot, StreamId
+from salon.realtime.events import Refetch
+from salon.realtime.hub import CLOSED, RESYNC, LiveEvent, hub
+from salon.settings import Settings
+
+log = logging.getLogger("salon.realtime.stream")
+
+OPENING_COMMENT = "salon events"
+HEARTBEAT_COMMENT = "heartbeat"
+REFETCH_PAYLOAD = msgspec.json.encode(Refetch()).decode()
+
+
+def _frame(entry: LogEntry) -> ServerSentEventMessage:
+    return ServerSentEventMessage(id=str(entry.id), event=entry.name, data=entry.payload)
+
+
+class EventStream:
+    def __init__(self, user_id: str, resume_from: StreamId | None, settings: Settings) -> None:
+        self.user_id = user_id
+        self.resume_from = resume_from
+        self.settings = settings
+        self.stream_id = uuid.uuid4().hex
+        self.position: StreamId | None = None  # id of the last logged event sent (or the starting point)
+
+    async def frames(self) -> AsyncIterator[ServerSentEventMessage]:
+        heartbeat = self.settings.events_heartbeat_seconds
+        lease_ms = int(heartbeat * 2000) + 5000  # two missed heartbeats and a stream stops counting as connected
+        try:
+            with hub().subscribe(self.user_id) as subscription:
+                await presence.stream_opened(self.user_id, self.stream_id, lease_ms)
+                snapshot = await self._read(self.resume_from)
+                fresh = self.resume_from is None
+                yield ServerSentEventMessage(
+                    comment=OPENING_COMMENT, id=str(snapshot.tail) if fresh else None, data=None
+                )
+                for frame in self._catch_up(snapshot, self.resume_from):
+                    yield frame
+                while True:
+                    try:
+                        async with asyncio.timeout(heartbeat):
+                            item = await subscription.next()
+                    except TimeoutError:
+                        yield ServerSentEventMessage(comment=HEARTBEAT_COMMENT, data=None)
+                        await presence.stream_opened(self.user_id, self.stream_id, lease_ms)
+                        continue
+                    if item == CLOSED:
+                        return
+                    if item == RESYNC:
+                        for frame in self._catch_up(await self._read(self.position), self.position):
+                            yield frame
+                        continue
+                    assert isinstance(item, LiveEvent)
+                    frame = self._live(item)
+                    if frame is not None:
+                        yield frame
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._closed()
+
+    async def _read(self, after: StreamId | None) -> Snapshot:
+        return await eventlog.read_after(
+            self.user_id,
+            after,
+            max_age_ms=self.settings.events_log_max_age_seconds * 1000,
+            max_entries=self.settings.events_log_max_length,
+        )
+
+    def _catch_up(self, snapshot: Snapshot, after: StreamId | None) -> list[ServerSentEventMessage]:
+        """Frames for a snapshot: a refetch (continuing from the tail), or the entries after ``after``."""
+        if snapshot.refetch:
+            self.position = snapshot.tail
+            return [ServerSentEventMessage(id=str(snapshot.tail), event="refetch", data=REFETCH_PAYLOAD)]
+        self.position = snapshot.tail if after is None else after
+        frames = []
+        for entry in snapshot.entries:
+            if entry.id > self.position:
+                frames.append(_frame(entry))
+                self.position = entry.id
+        return frames
+
+    def _live(self, event: LiveEvent) -> ServerSentEventMessage | None:
+        if not event.entry_id:  # ephemeral
+            return ServerSentEventMessage(event=event.name, data=event.payload)
+        entry_id = StreamId.parse(event.entry_id)
+        if self.position is not None and entry_id <= self.position:
+            return None  # already sent in the replay
+        self.position = entry_id
+        return ServerSentEventMessage(id=event.entry_id, event=event.name, data=event.payload)
+
+    async def _closed(self) -> None:
+        try:
+            await presence.stream_closed(
+                self.user_id, self.stream_id, grace_ms=self.settings.presence_grace_seconds * 1000
+            )
+        except Exception:  # Valkey gone during shutdown: the stream's lease simply runs out
+            log.warning("could not record the end of stream %s", self.stream_id, exc_info=True)
