@@ -15,6 +15,7 @@ DOMAINS: list[str] = [
     "realtime",
     "social",
     "posts",
+    "feed",
     "ai",
     "chat",
 ]

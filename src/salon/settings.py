@@ -65,6 +65,47 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ai_provider_retry_delay_seconds: float = 0.5  # first backoff delay; doubles per retry
     ai_provider_timeout_seconds: float = 60.0  # connect/read timeout towards the provider
     ai_stream_retention_seconds: int = 3600  # how long a finished reply's chunks stay re-attachable
+    # Feed: timelines (Valkey sorted sets) and fan-out
+    feed_timeline_max_length: int = 800  # entries kept per home timeline
+    feed_timeline_ttl_seconds: int = 7 * 24 * 3600  # an unread timeline expires; it is rebuilt on the next read
+    feed_fanout_max_followers: int = 20_000  # authors with more followers are merged at read time, not fanned out
+    feed_fanout_chunk_size: int = 1000  # timelines written per Valkey pipeline round trip
+    feed_rebuild_max_age_days: int = 30  # a rebuilt timeline holds posts up to this old
+    feed_snapshot_ttl_seconds: int = 1800  # how long the pages of a ranked/engagement feed stay readable
+    # Feed: ranking weights (docs/ranking.md explains each)
+    feed_candidates: int = 400  # timeline entries scored for a ranked/engagement feed
+    feed_recency_half_life_hours: float = 6.0
+    feed_engagement_window_hours: int = 48  # the ``engagement`` algorithm only considers posts this recent
+    feed_weight_like: float = 1.0
+    feed_weight_repost: float = 2.0
+    feed_weight_quote: float = 2.5
+    feed_weight_reply: float = 3.0
+    feed_weight_affinity: float = 0.5
+    feed_reply_multiplier: float = 0.5  # replies are down-weighted against top-level posts
+    feed_seen_multiplier: float = 0.2  # posts the viewer reported as seen
+    feed_diversity_decay: float = 0.5  # each further post by an author in a feed is multiplied by this...
+    feed_diversity_floor: float = 0.25  # ...but never below this share of its score
+    feed_author_cap: int = 3  # at most this many posts by one author in any ``feed_author_window`` items...
+    feed_author_window: int = 10  # ...while other authors have candidates
+    # Feed: affinity signals (per viewer and author, in Valkey)
+    feed_affinity_like: float = 1.0
+    feed_affinity_reply: float = 3.0
+    feed_affinity_repost: float = 2.0
+    feed_affinity_profile_visit: float = 0.5
+    feed_affinity_show_more: float = 5.0
+    feed_affinity_show_less: float = -5.0
+    feed_affinity_ttl_days: int = 90
+    # Explore and trending
+    explore_window_hours: int = 48
+    explore_candidates: int = 500
+    explore_gravity: float = 1.5  # engagement velocity = engagement / (age_hours + 2) ** gravity
+    explore_cache_seconds: int = 60  # explore is computed once for everyone at most this often
+    trending_window_hours: int = 24
+    trending_half_life_hours: float = 2.0
+    trending_min_authors: int = 5  # distinct authors a hashtag needs within the window to trend
+    trending_max_tags: int = 50
+    # Search
+    search_backend: Literal["postgres"] = "postgres"
 
     # Media (#11): uploads, processing and storage
     media_storage: Literal["local", "s3"] = "local"  # local: files under SALON_DATA_DIR/media, served by salon

@@ -1,0 +1,179 @@
+"""From timeline entries to feed candidates the viewer may see, in a fixed number of queries per batch.
+
+A timeline says which posts are worth looking at; this module decides, at read time, which of them the viewer gets
+now: the post still exists, its author is active, the viewer may see it (``salon.social`` visibility), neither the
+author nor the reposter is muted or blocked, the viewer still follows whoever brought the post in (or is their
+friend, for a friends-only post), and a repost has not been undone. So unfollow, block, mute and delete take effect
+on the next read, whatever the timeline still holds.
+
+``viewer_edges`` is a bulk helper the social package does not have (follow, friendship, block *and* mute for many
+users in one query); it lives here and reads the social tables with the social package's own SQL predicates.
+"""
+
+# ruff: noqa: S608 - SQL is assembled only from code constants; every value is a bind parameter.
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+import msgspec
+
+from salon.feed.timeline import Entry
+from salon.posts.tables import Post
+from salon.social.schemas import UserSummary
+from salon.social.visibility import ME, VIEWER_CTE, Relation, blocked_sql, can_see, summary
+
+Reason = Literal["own", "followed", "friend", "repost"]
+
+
+class Edge(msgspec.Struct, frozen=True):
+    """The viewer's relation to one user, and that user's summary."""
+
+    user: UserSummary
+    following: bool
+    friends: bool
+    blocked: bool  # either direction
+    muted: bool
+
+    @property
+    def relation(self) -> Relation:
+        return Relation(following=self.following, friends=self.friends, blocked=self.blocked)
+
+
+class Candidate(msgspec.Struct, frozen=True):
+    """A post the viewer may see in their home feed, with what scoring needs."""
+
+    entry: Entry
+    author_id: uuid.UUID
+    reason: Reason
+    reposted_by: UserSummary | None
+    created_at: datetime
+    is_reply: bool
+    likes: int
+    reposts: int
+    quotes: int
+    replies: int
+
+    @property
+    def post_id(self) -> uuid.UUID:
+        return self.entry.post_id
+
+
+async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
+    return await Post.raw(query, *args)  # type: ignore[no-any-return]
+
+
+async def viewer_edges(viewer_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Edge]:
+    """The viewer's follow / friendship / block / mute state towards each active user of ``user_ids``, one query."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    rows = await _sql(
+        f"""
+        WITH {VIEWER_CTE}
+        SELECT u.id, u.username, u.display_name, u.avatar_media_id,
+          EXISTS (SELECT 1 FROM follows WHERE follower = {ME} AND followee = u.id) AS following,
+          EXISTS (SELECT 1 FROM friendships WHERE owner = {ME} AND friend = u.id) AS friends,
+          {blocked_sql(ME, "u.id")} AS blocked,
+          EXISTS (SELECT 1 FROM mutes WHERE muter = {ME} AND muted = u.id) AS muted
+        FROM users u WHERE u.id = ANY({{}}::uuid[]) AND u.is_active
+        """,
+        viewer_id,
+        ids,
+    )
+    return {
+        row["id"]: Edge(summary(row), row["following"], row["friends"], row["blocked"], row["muted"]) for row in rows
+    }
+
+
+async def _post_rows(post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """The columns scoring and filtering need (no content), for live posts, one query."""
+    if not post_ids:
+        return {}
+    rows = await _sql(
+        """
+        SELECT id, author, visibility, reply_to_id, like_count, repost_count, quote_count, reply_count, created_at
+        FROM posts WHERE id = ANY({}::uuid[]) AND deleted_at IS NULL
+        """,
+        list(set(post_ids)),
+    )
+    return {row["id"]: row for row in rows}
+
+
+async def _live_reposts(entries: Sequence[Entry]) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """Which (post, reposter) pairs of repost entries still exist (an undone repost leaves its entry behind)."""
+    pairs = [(entry.post_id, entry.reposter_id) for entry in entries if entry.reposter_id is not None]
+    if not pairs:
+        return set()
+    rows = await _sql(
+        """
+        SELECT r.post, r.reposter FROM reposts r
+        JOIN unnest({}::uuid[], {}::uuid[]) AS wanted(post, reposter)
+          ON r.post = wanted.post AND r.reposter = wanted.reposter
+        """,
+        [post for post, _ in pairs],
+        [reposter for _, reposter in pairs],
+    )
+    return {(row["post"], row["reposter"]) for row in rows}
+
+
+def _reason(viewer_id: uuid.UUID, entry: Entry, row: dict[str, Any], edges: dict[uuid.UUID, Edge]) -> Reason | None:
+    """Why the viewer gets this entry, or None when they no longer should."""
+    author = row["author"]
+    if entry.reposter_id is not None:
+        if entry.reposter_id == viewer_id:
+            return "repost"
+        reposter = edges.get(entry.reposter_id)
+        return "repost" if reposter and reposter.following and not (reposter.muted or reposter.blocked) else None
+    if author == viewer_id:
+        return "own"
+    edge = edges.get(author)
+    if edge is None:
+        return None
+    if row["visibility"] == "friends":
+        return "friend" if edge.friends else None
+    return "followed" if edge.following else None
+
+
+def _visible(viewer_id: uuid.UUID, row: dict[str, Any], edges: dict[uuid.UUID, Edge]) -> bool:
+    author = row["author"]
+    if author == viewer_id:
+        return True
+    edge = edges.get(author)  # missing: the author is deactivated
+    return edge is not None and not edge.muted and can_see(viewer_id, author, row["visibility"], edge.relation)
+
+
+async def resolve(viewer_id: uuid.UUID, entries: Sequence[Entry]) -> dict[str, Candidate]:
+    """The entries the viewer may be shown now, by member. Three queries at most, whatever the number of entries."""
+    rows = await _post_rows([entry.post_id for entry in entries])
+    people = {row["author"] for row in rows.values()}
+    people |= {entry.reposter_id for entry in entries if entry.reposter_id is not None}
+    edges = await viewer_edges(viewer_id, people)
+    reposts = await _live_reposts([entry for entry in entries if entry.post_id in rows])
+    candidates: dict[str, Candidate] = {}
+    for entry in entries:
+        row = rows.get(entry.post_id)
+        if row is None or not _visible(viewer_id, row, edges):
+            continue
+        if entry.reposter_id is not None and (entry.post_id, entry.reposter_id) not in reposts:
+            continue
+        reason = _reason(viewer_id, entry, row, edges)
+        if reason is None:
+            continue
+        reposter = edges.get(entry.reposter_id) if entry.reposter_id else None
+        candidates[entry.member] = Candidate(
+            entry=entry,
+            author_id=row["author"],
+            reason=reason,
+            reposted_by=reposter.user if reposter else None,
+            created_at=row["created_at"],
+            is_reply=row["reply_to_id"] is not None,
+            likes=row["like_count"],
+            reposts=row["repost_count"],
+            quotes=row["quote_count"],
+            replies=row["reply_count"],
+        )
+    return candidates

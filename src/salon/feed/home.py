@@ -1,0 +1,299 @@
+"""The home feed: ``chronological``, ``engagement`` and ``ranked``, with the viewer's choice remembered.
+
+Pipeline (as in Bluesky's AppView and Twitter's home-mixer): candidate entries (the Valkey timeline plus authors
+above the fan-out threshold, read from Postgres) -> ``candidates.resolve`` (who may see what, now) -> ordering ->
+``hydrate`` (posts' own single hydration, a fixed number of queries) -> items with a ``reason``.
+
+Paging:
+- ``chronological`` is a keyset over (time, member) of the timeline, so new posts never shift a page. A post can
+  sit in a timeline more than once (posted, and reposted by someone followed): the post ids a feed session served
+  are kept in ``feed:served:{viewer}:{token}`` (TTL ``feed_snapshot_ttl_seconds``), so it is shown once.
+- ``ranked`` and ``engagement`` are scored once, on the first page: the ordered members are stored in
+  ``feed:snapshot:{viewer}:{token}`` and later pages read on from an offset. Scores drift while a person scrolls;
+  a snapshot keeps pages from repeating or skipping posts. Every page is still re-checked against blocks, mutes,
+  follows and deletions.
+
+The cursor carries ``(algorithm, token, position, member)``: position is the time in ms (chronological) or the
+offset into the snapshot.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from salon.feed import affinity, ranking, timeline
+from salon.feed.candidates import Candidate, resolve
+from salon.feed.schemas import ALGORITHMS, DEFAULT_ALGORITHM, Algorithm, FeedItem, FeedPage
+from salon.feed.tables import FeedPreference
+from salon.feed.timeline import Entry
+from salon.lib import valkey
+from salon.lib.errors import AppError
+from salon.lib.pagination import BadCursor, decode_cursor, encode_cursor
+from salon.posts.hydrate import hydrate
+from salon.posts.schemas import PostView
+from salon.settings import Settings
+
+MAX_ROUNDS = 4  # batches of entries read to fill one page when many are filtered out
+
+
+class CursorExpired(AppError):
+    status_code = 410
+    title = "Cursor expired"
+
+
+class FeedPosition:
+    """A decoded home-feed cursor."""
+
+    def __init__(self, algorithm: Algorithm, token: str, position: int, member: str) -> None:
+        self.algorithm, self.token, self.position, self.member = algorithm, token, position, member
+
+    @classmethod
+    def decode(cls, cursor: str | None) -> FeedPosition | None:
+        parts = decode_cursor(cursor, str, str, int, str)
+        if parts is None:
+            return None
+        algorithm, token, position, member = parts
+        if algorithm not in ALGORITHMS or not token.isascii() or position < 0:
+            raise BadCursor(
+                "This cursor is not valid. Use the next_cursor value from a previous page exactly as returned."
+            )
+        return cls(cast(Algorithm, algorithm), token, position, member)
+
+    def encode(self) -> str:
+        return encode_cursor(self.algorithm, self.token, self.position, self.member)
+
+
+# The remembered choice --------------------------------------------------------------------------------------------
+
+
+async def remembered_algorithm(viewer_id: uuid.UUID) -> Algorithm:
+    rows = await FeedPreference.raw('SELECT algorithm FROM feed_preferences WHERE "user" = {}', viewer_id)
+    return cast(Algorithm, rows[0]["algorithm"]) if rows else DEFAULT_ALGORITHM
+
+
+async def remember_algorithm(viewer_id: uuid.UUID, algorithm: Algorithm) -> None:
+    await FeedPreference.raw(
+        """
+        INSERT INTO feed_preferences (id, "user", algorithm, updated_at) VALUES (gen_random_uuid(), {}, {}, now())
+        ON CONFLICT ("user") DO UPDATE SET algorithm = EXCLUDED.algorithm, updated_at = now()
+        WHERE feed_preferences.algorithm IS DISTINCT FROM EXCLUDED.algorithm
+        """,
+        viewer_id,
+        algorithm,
+    )
+
+
+async def _choose(viewer_id: uuid.UUID, requested: Algorithm | None, position: FeedPosition | None) -> Algorithm:
+    if position is not None:
+        if requested is not None and requested != position.algorithm:
+            raise BadCursor(
+                f"This cursor belongs to the {position.algorithm} feed; drop the cursor to start the {requested} feed.",
+                extra={"cursor_algorithm": position.algorithm},
+            )
+        return position.algorithm
+    if requested is not None:
+        await remember_algorithm(viewer_id, requested)
+        return requested
+    return await remembered_algorithm(viewer_id)
+
+
+# The feed ---------------------------------------------------------------------------------------------------------
+
+
+async def home_feed(
+    viewer_id: uuid.UUID, requested: Algorithm | None, cursor: str | None, limit: int, settings: Settings
+) -> FeedPage:
+    position = FeedPosition.decode(cursor)
+    algorithm = await _choose(viewer_id, requested, position)
+    if algorithm == "chronological":
+        picked, next_position = await _chronological(viewer_id, position, limit, settings)
+    else:
+        picked, next_position = await _scored(viewer_id, algorithm, position, limit, settings)
+    items = await _present(viewer_id, picked)
+    return FeedPage(items=items, next_cursor=next_position.encode() if next_position else None, algorithm=algorithm)
+
+
+async def _present(viewer_id: uuid.UUID, picked: Sequence[Candidate]) -> list[FeedItem]:
+    views = await hydrate([candidate.post_id for candidate in picked], viewer_id)
+    return [
+        FeedItem(post=view, reason=candidate.reason, reposted_by=candidate.reposted_by)
+        for candidate, view in zip(picked, views, strict=True)
+        if isinstance(view, PostView)  # deleted or hidden since it was resolved: a rare short page
+    ]
+
+
+# A batch reader gives entries after a position, each with the position to resume after it, and whether the
+# source ran out.
+Batch = tuple[list[tuple[Candidate | None, tuple[int, str]]], bool]
+BatchReader = Callable[[tuple[int, str] | None, int], Awaitable[Batch]]
+
+
+async def _fill(
+    read: BatchReader, start: tuple[int, str] | None, limit: int
+) -> tuple[list[Candidate], tuple[int, str] | None]:
+    """Read batches until ``limit`` candidates are picked (one per post) or the source runs out. Returns them and
+    the position after the last entry consumed (None when nothing is left)."""
+    picked: list[Candidate] = []
+    posts: set[uuid.UUID] = set()
+    position = start
+    for _ in range(MAX_ROUNDS):
+        batch, exhausted = await read(position, max(limit * 2, 10))
+        for index, (candidate, after) in enumerate(batch):
+            position = after
+            if candidate is not None and candidate.post_id not in posts:
+                picked.append(candidate)
+                posts.add(candidate.post_id)
+            if len(picked) == limit:
+                return picked, None if exhausted and index == len(batch) - 1 else position
+        if exhausted:
+            return picked, None
+    return picked, position
+
+
+# Chronological ----------------------------------------------------------------------------------------------------
+
+
+def _served_key(viewer_id: uuid.UUID, token: str) -> str:
+    return f"feed:served:{viewer_id}:{token}"
+
+
+async def _chronological_entries(
+    viewer_id: uuid.UUID, before: tuple[int, str] | None, count: int, settings: Settings
+) -> tuple[list[Entry], bool]:
+    """The next ``count`` entries of the timeline merged with followed authors above the fan-out threshold."""
+    stored = await timeline.read(viewer_id, before, count)
+    merged = await timeline.celebrity_entries(viewer_id, before, count, settings)
+    entries = sorted({entry.member: entry for entry in stored + merged}.values(), key=lambda e: e.key, reverse=True)
+    exhausted = len(stored) < count and len(merged) < count and len(entries) <= count
+    return entries[:count], exhausted
+
+
+async def _chronological(
+    viewer_id: uuid.UUID, position: FeedPosition | None, limit: int, settings: Settings
+) -> tuple[list[Candidate], FeedPosition | None]:
+    await timeline.ensure(viewer_id, settings)
+    token = position.token if position else secrets.token_urlsafe(9)
+    served_key = _served_key(viewer_id, token)
+    client = valkey.client()
+
+    async def read(before: tuple[int, str] | None, count: int) -> Batch:
+        entries, exhausted = await _chronological_entries(viewer_id, before, count, settings)
+        candidates = await resolve(viewer_id, entries)
+        served = await _members(client, served_key, [entry.post_id.hex for entry in entries])
+        batch = [
+            (None if entry.post_id.hex in served else candidates.get(entry.member), entry.key) for entry in entries
+        ]
+        return batch, exhausted
+
+    start = (position.position, position.member) if position else None
+    picked, after = await _fill(read, start, limit)
+    if picked:
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.sadd(served_key, *(candidate.post_id.hex for candidate in picked))
+            pipe.expire(served_key, settings.feed_snapshot_ttl_seconds)
+            await pipe.execute()
+    return picked, FeedPosition("chronological", token, after[0], after[1]) if after else None
+
+
+async def _members(client: Any, key: str, values: list[str]) -> set[str]:
+    if not values:
+        return set()
+    flags = await client.smismember(key, values)
+    return {value for value, flag in zip(values, flags, strict=True) if flag}
+
+
+# Ranked and engagement --------------------------------------------------------------------------------------------
+
+
+def _snapshot_key(viewer_id: uuid.UUID, token: str) -> str:
+    return f"feed:snapshot:{viewer_id}:{token}"
+
+
+async def _scored(
+    viewer_id: uuid.UUID, algorithm: Algorithm, position: FeedPosition | None, limit: int, settings: Settings
+) -> tuple[list[Candidate], FeedPosition | None]:
+    if position is None:
+        token = secrets.token_urlsafe(9)
+        ordered = await _rank(viewer_id, algorithm, settings)
+        await _store_snapshot(_snapshot_key(viewer_id, token), ordered, settings)
+        more = len(ordered) > limit
+        return list(ordered[:limit]), FeedPosition(algorithm, token, limit, "") if more else None
+
+    key = _snapshot_key(viewer_id, position.token)
+    client = valkey.client()
+    if not await client.exists(key):
+        raise CursorExpired(
+            "This feed is too old to page further. Load the feed again from the first page (without a cursor).",
+            extra={"code": "cursor_expired"},
+        )
+
+    async def read(after: tuple[int, str] | None, count: int) -> Batch:
+        offset = after[0] if after else 0
+        members = await client.lrange(key, offset, offset + count - 1)
+        entries = [Entry.parse(member, score) for member, score in (_split(m) for m in members)]
+        candidates = await resolve(viewer_id, entries)
+        batch = [(candidates.get(entry.member), (offset + i + 1, "")) for i, entry in enumerate(entries)]
+        return batch, len(members) < count
+
+    picked, after = await _fill(read, (position.position, ""), limit)
+    return picked, FeedPosition(algorithm, position.token, after[0], "") if after else None
+
+
+def _split(stored: str) -> tuple[str, float]:
+    """Snapshot members are ``"<entry member>@<at_ms>"``."""
+    member, _, at_ms = stored.rpartition("@")
+    return member, float(at_ms)
+
+
+async def _store_snapshot(key: str, ordered: Sequence[Candidate], settings: Settings) -> None:
+    if not ordered:
+        return
+    async with valkey.client().pipeline(transaction=True) as pipe:
+        pipe.rpush(key, *(f"{c.entry.member}@{c.entry.at_ms}" for c in ordered))
+        pipe.expire(key, settings.feed_snapshot_ttl_seconds)
+        await pipe.execute()
+
+
+async def _rank(viewer_id: uuid.UUID, algorithm: Algorithm, settings: Settings) -> list[Candidate]:
+    """Every candidate of the viewer (one per post: its newest entry), in ``algorithm`` order."""
+    await timeline.ensure(viewer_id, settings)
+    entries, _ = await _chronological_entries(viewer_id, None, settings.feed_candidates, settings)
+    resolved = await resolve(viewer_id, entries)
+    candidates: dict[uuid.UUID, Candidate] = {}
+    for entry in entries:  # newest first: a post's newest entry (e.g. a fresh repost) wins
+        candidate = resolved.get(entry.member)
+        if candidate is not None:
+            candidates.setdefault(candidate.post_id, candidate)
+    now = datetime.now(UTC)
+    pool = list(candidates.values())
+    if algorithm == "engagement":
+        since = now - timedelta(hours=settings.feed_engagement_window_hours)
+        recent = [candidate for candidate in pool if candidate.created_at >= since]
+        ordered = sorted(recent, key=lambda candidate: ranking.engagement_score(candidate, settings), reverse=True)
+        return ordered
+    return await _ranked_order(viewer_id, pool, now, settings)
+
+
+async def _ranked_order(
+    viewer_id: uuid.UUID, pool: list[Candidate], now: datetime, settings: Settings
+) -> list[Candidate]:
+    affinities = await affinity.affinities(viewer_id, list({candidate.author_id for candidate in pool}))
+    seen = await affinity.seen(viewer_id, [candidate.post_id for candidate in pool])
+    scores = {
+        candidate.post_id: ranking.ranked_score(
+            candidate,
+            is_reply=candidate.is_reply,
+            affinity=affinities.get(candidate.author_id, 0.0),
+            seen=candidate.post_id in seen,
+            now=now,
+            settings=settings,
+        )
+        for candidate in pool
+    }
+    return ranking.diversify(
+        pool, score=lambda candidate: scores[candidate.post_id], author=lambda c: c.author_id, settings=settings
+    )

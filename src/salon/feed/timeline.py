@@ -1,0 +1,256 @@
+"""Home timelines: one Valkey sorted set per user, filled on write (fan-out) and rebuilt from Postgres when missing.
+
+``timeline:{user_id}`` holds entries scored by their time in epoch milliseconds. A member is the post id in hex
+(``"<post>"``) or, for a repost, ``"<post>:<reposter>"``, so a client can be told who reposted it. A sentinel member
+with score ``-inf`` marks the set as built: an empty timeline still exists and is not rebuilt on every read, and
+fan-out writes only into timelines that exist, so a partial timeline never passes for a complete one.
+
+Timelines are caches. Who may see what is decided again on every read (``salon.feed.candidates``); a timeline only
+says which posts are worth looking at.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from salon.lib import valkey
+from salon.posts.tables import Post
+from salon.settings import Settings
+
+SENTINEL = "!"
+
+
+class Entry(msgspec.Struct, frozen=True):
+    """A timeline entry: a post, reposted by ``reposter_id`` or not, at ``at_ms``."""
+
+    post_id: uuid.UUID
+    reposter_id: uuid.UUID | None
+    at_ms: int
+
+    @property
+    def member(self) -> str:
+        if self.reposter_id is None:
+            return self.post_id.hex
+        return f"{self.post_id.hex}:{self.reposter_id.hex}"
+
+    @property
+    def key(self) -> tuple[int, str]:
+        """The position of the entry in newest-first order (Valkey orders equal scores by member)."""
+        return (self.at_ms, self.member)
+
+    @classmethod
+    def parse(cls, member: str, score: float) -> Entry:
+        post, _, reposter = member.partition(":")
+        return cls(uuid.UUID(post), uuid.UUID(reposter) if reposter else None, int(score))
+
+
+def epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def timeline_key(user_id: uuid.UUID | str) -> str:
+    return f"timeline:{user_id}"
+
+
+# Adds entries only to a timeline that exists (is built), then trims it to ARGV[1] entries plus the sentinel (which
+# has the lowest score, rank 0, and so survives every trim).
+_PUSH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[1], unpack(ARGV, 2))
+redis.call('ZREMRANGEBYRANK', KEYS[1], 1, -(tonumber(ARGV[1]) + 1))
+return 1
+"""
+_push_script: Any = None
+
+
+def _script(client: Any) -> Any:
+    global _push_script
+    if _push_script is None or _push_script.registered_client is not client:
+        _push_script = client.register_script(_PUSH)
+    return _push_script
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+async def push(user_ids: Sequence[uuid.UUID | str], entries: Sequence[Entry], settings: Settings) -> None:
+    """Add ``entries`` to the built timelines of ``user_ids``, pipelined in chunks of ``feed_fanout_chunk_size``."""
+    if not user_ids or not entries:
+        return
+    client = valkey.client()
+    script = _script(client)
+    args: list[Any] = [settings.feed_timeline_max_length]
+    for entry in entries:
+        args += [entry.at_ms, entry.member]
+    for chunk in _chunks(list(user_ids), settings.feed_fanout_chunk_size):
+        async with client.pipeline(transaction=False) as pipe:
+            for user_id in chunk:
+                await script(keys=[timeline_key(user_id)], args=args, client=pipe)
+            await pipe.execute()
+
+
+async def ensure(user_id: uuid.UUID, settings: Settings) -> None:
+    """Make sure the user's timeline exists (rebuilding it from Postgres when it is missing) and extend its life."""
+    if not await valkey.client().expire(timeline_key(user_id), settings.feed_timeline_ttl_seconds):
+        await rebuild(user_id, settings)
+
+
+async def rebuild(user_id: uuid.UUID, settings: Settings) -> None:
+    """Replace the user's timeline with what fan-out would have put there, read from Postgres."""
+    entries = await entries_from_postgres(user_id, settings)
+    scores: dict[str, float] = {SENTINEL: float("-inf")}
+    scores.update({entry.member: entry.at_ms for entry in entries})
+    key = timeline_key(user_id)
+    async with valkey.client().pipeline(transaction=True) as pipe:
+        pipe.delete(key)
+        pipe.zadd(key, scores)
+        pipe.expire(key, settings.feed_timeline_ttl_seconds)
+        await pipe.execute()
+
+
+async def read(user_id: uuid.UUID, before: tuple[int, str] | None, count: int) -> list[Entry]:
+    """Up to ``count`` entries older than ``before`` (an entry ``key``), newest first."""
+    client = valkey.client()
+    key = timeline_key(user_id)
+    if before is None:
+        rows = await client.zrange(key, "+inf", 1, desc=True, byscore=True, offset=0, num=count, withscores=True)
+        return [Entry.parse(member, score) for member, score in rows]
+    # Entries sharing the cursor's millisecond come back too; skip those at or before the cursor in member order.
+    ties = await client.zcount(key, before[0], before[0])
+    rows = await client.zrange(key, before[0], 1, desc=True, byscore=True, offset=0, num=count + ties, withscores=True)
+    entries = [Entry.parse(member, score) for member, score in rows]
+    return [entry for entry in entries if entry.key < before][:count]
+
+
+# Postgres: what belongs in a timeline --------------------------------------------------------------------------------
+
+# A timeline holds the user's own posts and reposts; posts (public, followers) and reposts by the people they follow,
+# except authors above the fan-out threshold (merged at read time, see ``celebrity_entries``); and the friends-only
+# posts of their friends. Each source is read newest first through an (author, id DESC) index.
+_REBUILD_SQL = """
+WITH me AS (SELECT {}::uuid AS id),
+since AS (SELECT now() - make_interval(days => {}) AS at),
+sources AS (
+  SELECT id, TRUE AS own FROM me
+  UNION ALL
+  SELECT f.followee, FALSE FROM follows f JOIN users u ON u.id = f.followee
+  WHERE f.follower = (SELECT id FROM me) AND u.is_active AND u.followers_count <= {}
+),
+friends AS (SELECT friend AS id FROM friendships WHERE owner = (SELECT id FROM me))
+SELECT post_id, reposter_id, at FROM (
+  SELECT p.id AS post_id, NULL::uuid AS reposter_id, p.created_at AS at FROM sources s CROSS JOIN LATERAL (
+    SELECT id, created_at FROM posts
+    WHERE author = s.id AND deleted_at IS NULL AND created_at > (SELECT at FROM since)
+      AND (s.own OR visibility IN ('public', 'followers'))
+    ORDER BY id DESC LIMIT {}
+  ) p
+  UNION ALL
+  SELECT p.id, NULL, p.created_at FROM friends f CROSS JOIN LATERAL (
+    SELECT id, created_at FROM posts
+    WHERE author = f.id AND deleted_at IS NULL AND visibility = 'friends' AND created_at > (SELECT at FROM since)
+    ORDER BY id DESC LIMIT {}
+  ) p
+  UNION ALL
+  SELECT r.post, r.reposter, r.created_at FROM sources s CROSS JOIN LATERAL (
+    SELECT post, reposter, created_at FROM reposts
+    WHERE reposter = s.id AND created_at > (SELECT at FROM since)
+    ORDER BY id DESC LIMIT {}
+  ) r
+) entries
+ORDER BY at DESC LIMIT {}
+"""
+
+
+def _entries(rows: list[dict[str, Any]]) -> list[Entry]:
+    return [Entry(row["post_id"], row["reposter_id"], epoch_ms(row["at"])) for row in rows]
+
+
+async def entries_from_postgres(user_id: uuid.UUID, settings: Settings) -> list[Entry]:
+    cap = settings.feed_timeline_max_length
+    rows = await Post.raw(
+        _REBUILD_SQL,
+        user_id, settings.feed_rebuild_max_age_days, settings.feed_fanout_max_followers, cap, cap, cap, cap,
+    )  # fmt: skip
+    return _entries(rows)
+
+
+# Authors above the fan-out threshold: their posts and reposts are read from Postgres when a follower reads.
+_CELEBRITY_SQL = """
+WITH celebrities AS (
+  SELECT f.followee AS id FROM follows f JOIN users u ON u.id = f.followee
+  WHERE f.follower = {} AND u.is_active AND u.followers_count > {}
+)
+SELECT post_id, reposter_id, at FROM (
+  SELECT p.id AS post_id, NULL::uuid AS reposter_id, p.created_at AS at FROM celebrities c CROSS JOIN LATERAL (
+    SELECT id, created_at FROM posts
+    WHERE author = c.id AND deleted_at IS NULL AND created_at <= {} ORDER BY id DESC LIMIT {}
+  ) p
+  UNION ALL
+  SELECT r.post, r.reposter, r.created_at FROM celebrities c CROSS JOIN LATERAL (
+    SELECT post, reposter, created_at FROM reposts WHERE reposter = c.id AND created_at <= {} ORDER BY id DESC LIMIT {}
+  ) r
+) entries
+ORDER BY at DESC LIMIT {}
+"""
+
+
+_TIE_MARGIN = 8
+
+
+async def celebrity_entries(
+    user_id: uuid.UUID, before: tuple[int, str] | None, count: int, settings: Settings
+) -> list[Entry]:
+    """Up to ``count`` entries by followed authors who are not fanned out, older than ``before``, newest first."""
+    until = datetime.fromtimestamp((before[0] + 1) / 1000, tz=UTC) if before else datetime.now(UTC)
+    fetch = count + _TIE_MARGIN  # entries in the cursor's millisecond may come back and be skipped below
+    rows = await Post.raw(
+        _CELEBRITY_SQL, user_id, settings.feed_fanout_max_followers, until, fetch, until, fetch, fetch
+    )
+    entries = [entry for entry in _entries(rows) if before is None or entry.key < before]
+    return entries[:count]
+
+
+async def author_entries(author_id: uuid.UUID, count: int, settings: Settings) -> list[Entry]:
+    """An author's latest posts visible to followers, and their reposts, for merging into a new follower's timeline;
+    none for an author above the fan-out threshold (read-time merged)."""
+    rows = await Post.raw(
+        """
+        WITH author AS (SELECT id FROM users WHERE id = {} AND is_active AND followers_count <= {})
+        SELECT post_id, reposter_id, at FROM (
+          (SELECT id AS post_id, NULL::uuid AS reposter_id, created_at AS at FROM posts
+           WHERE author = (SELECT id FROM author) AND deleted_at IS NULL AND visibility IN ('public', 'followers')
+           ORDER BY id DESC LIMIT {})
+          UNION ALL
+          (SELECT post, reposter, created_at FROM reposts WHERE reposter = (SELECT id FROM author)
+           ORDER BY id DESC LIMIT {})
+        ) entries ORDER BY at DESC LIMIT {}
+        """,
+        author_id, settings.feed_fanout_max_followers, count, count, count,
+    )  # fmt: skip
+    return _entries(rows)
+
+
+async def audience(author_id: uuid.UUID, visibility: str, settings: Settings) -> list[uuid.UUID]:
+    """Whose timelines a new post (or repost) by ``author_id`` goes into: the author, plus their followers for public
+    and followers-only posts (unless the author is above the fan-out threshold), or their friends for friends-only
+    posts."""
+    if visibility in ("public", "followers"):
+        rows = await Post.raw(
+            """
+            SELECT f.follower AS id FROM follows f
+            WHERE f.followee = {} AND (SELECT followers_count FROM users WHERE id = {}) <= {}
+            """,
+            author_id, author_id, settings.feed_fanout_max_followers,
+        )  # fmt: skip
+    elif visibility == "friends":
+        rows = await Post.raw("SELECT friend AS id FROM friendships WHERE owner = {}", author_id)
+    else:
+        rows = []
+    return [author_id, *(row["id"] for row in rows)]
