@@ -339,3 +339,21 @@ def test_worker_knows_the_chat_domain_event() -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
 
     assert result.stdout.strip() == "True"
+
+
+async def test_reading_while_sending_never_fails(client: httpx.AsyncClient) -> None:
+    """One person reads on one device while sending on another: both paths lock rows of the same chat."""
+    alice, bob = await create_user(client, "alice"), await create_user(client, "bob")
+    chat = await direct_chat(client, alice, bob)
+    seed = [await sent(client, alice, chat["id"], f"m{i}") for i in range(10)]
+
+    responses = await asyncio.gather(
+        *(send(client, bob, chat["id"], f"r{i}") for i in range(10)),
+        *(
+            client.post(f"{CHATS}/{chat['id']}/read", headers=bob.headers, json={"up_to_id": message["id"]})
+            for message in seed
+        ),
+        *(send(client, alice, chat["id"], f"a{i}") for i in range(5)),
+    )
+
+    assert [response.status_code for response in responses] == [201] * 10 + [200] * 10 + [201] * 5

@@ -37,11 +37,13 @@ def chat_not_found(chat_id: str) -> NotFound:
 async def membership(chat_id: str, user_id: uuid.UUID, *, lock: bool = False) -> MembershipRow:
     """The chat and the user's membership in it; 404 for a bad id, an unknown chat, or a chat they are not in.
 
-    ``lock=True`` (inside a unit of work) also locks the chat row, serialising sends and membership changes."""
+    ``lock=True`` (inside a unit of work) also locks the chat row, serialising sends and membership changes. The lock
+    is ``FOR NO KEY UPDATE``: it does not block the key-share locks that inserting rows referencing the chat takes
+    (a read marker moving at the same time), which ``FOR UPDATE`` would, and could deadlock with."""
     parsed = parse_id(chat_id)
     if parsed is None:
         raise chat_not_found(chat_id)
-    rows = await sql(_MEMBERSHIP + (" FOR UPDATE OF c" if lock else ""), user_id, parsed)
+    rows = await sql(_MEMBERSHIP + (" FOR NO KEY UPDATE OF c" if lock else ""), user_id, parsed)
     if not rows:
         raise chat_not_found(chat_id)
     return rows[0]

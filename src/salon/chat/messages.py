@@ -243,11 +243,11 @@ async def history(user_id: uuid.UUID, chat_id: str, cursor: str | None, limit: i
     """Messages newest first, keyset-paged on ``seq``: messages arriving meanwhile never shift a page."""
     member = await membership(chat_id, user_id)
     position = decode_cursor(cursor, int)
-    before = f"AND seq < {int(position[0])}" if position else ""
+    before = "AND seq < {}" if position else ""
     rows = await sql(
         f"SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE chat = {{}} AND seq > {{}} {before} "
         "ORDER BY seq DESC LIMIT {}",
-        member["id"], member["joined_seq"], limit + 1,
+        member["id"], member["joined_seq"], *(position or ()), limit + 1,
     )  # fmt: skip
     page, next_cursor = split_page(rows, limit, key=lambda row: (row["seq"],))
     return Page(items=await message_views(page), next_cursor=next_cursor)
