@@ -280,7 +280,7 @@ async def test_typing_is_ephemeral_and_throttled(client: httpx.AsyncClient, even
     try:
         await pubsub.get_message(timeout=1)  # the subscribe confirmation
 
-        first = await client.post(url, headers=alice.headers, json={})
+        first = await client.post(url, headers=alice.headers)  # no body: typing
         throttled = await client.post(url, headers=alice.headers, json={"typing": True})
         stopped = await client.post(url, headers=alice.headers, json={"typing": False})
 

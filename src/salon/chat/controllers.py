@@ -164,10 +164,12 @@ class ChatMessagesController(Controller):
         return await messages.mark_read(viewer.uuid, chat_id, data.up_to_id)
 
     @post("/typing", operation_id="sendChatTyping", status_code=HTTP_200_OK)
-    async def typing(self, viewer: Viewer, chat_id: str, data: JSONBody[TypingUpdate]) -> TypingState:
-        """Say you are typing (call every few seconds while typing) or stopped (``typing: false``). The others get
-        at most one ``typing`` event from you per chat every 3 s; ``sent: false`` when this call was throttled."""
-        return TypingState(sent=await messages.typing(viewer.uuid, chat_id, data.typing))
+    async def typing(self, viewer: Viewer, chat_id: str, data: JSONBody[TypingUpdate | None] = None) -> TypingState:
+        """Say you are typing (no body, or ``typing: true``; call every few seconds while typing) or stopped
+        (``typing: false``). The others get at most one ``typing`` event from you per chat every 3 s; ``sent: false``
+        when this call was throttled."""
+        is_typing = data.typing if data is not None else True
+        return TypingState(sent=await messages.typing(viewer.uuid, chat_id, is_typing))
 
 
 ROUTES = [ChatsController, ChatMembersController, ChatMessagesController]
