@@ -190,3 +190,18 @@ async def test_messaging_preferences(client: httpx.AsyncClient) -> None:
     assert again.status_code == 200  # an existing chat goes on
     assert (await send(client, bob, again.json()["id"], "still here")).status_code == 201
     assert (await client.get(prefs, headers=carol.headers)).json() == {"allow_messages_from": "everyone"}
+
+
+async def test_presence_of_the_other_members(client: httpx.AsyncClient) -> None:
+    from salon.realtime import presence
+
+    alice, bob, carol, eve = await _users(client, "alice", "bob", "carol", "eve")
+    chat = await group_chat(client, alice, bob, carol)
+    await presence.stream_opened(bob.id, "bobs-phone", 60_000)  # as an open event stream does
+
+    response = await client.get(f"{CHATS}/{chat['id']}/presence", headers=alice.headers)
+
+    assert response.status_code == 200
+    statuses = {item["user_id"]: item["status"] for item in response.json()["items"]}
+    assert statuses == {bob.id: "online", carol.id: "offline"}
+    assert (await client.get(f"{CHATS}/{chat['id']}/presence", headers=eve.headers)).status_code == 404

@@ -33,6 +33,7 @@ from salon.chat.schemas import (
 )
 from salon.lib.auth import Viewer
 from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from salon.realtime.schemas import PresenceList
 from salon.settings import Settings
 
 Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="page size")]
@@ -162,6 +163,12 @@ class ChatMessagesController(Controller):
     async def read(self, viewer: Viewer, chat_id: str, data: JSONBody[ReadMarker]) -> ReadState:
         """Move your read marker to ``up_to_id`` (it never moves back); the members get a ``read`` event."""
         return await messages.mark_read(viewer.uuid, chat_id, data.up_to_id)
+
+    @get("/presence", operation_id="chatMemberPresence")
+    async def presence(self, viewer: Viewer, chat_id: str) -> PresenceList:
+        """Whether the other members are online, idle or offline (live changes: ``presence`` events, which the
+        real-time package sends to friends and mutual follows)."""
+        return await services.member_presence(viewer.uuid, chat_id)
 
     @post("/typing", operation_id="sendChatTyping", status_code=HTTP_200_OK)
     async def typing(self, viewer: Viewer, chat_id: str, data: JSONBody[TypingUpdate | None] = None) -> TypingState:

@@ -32,6 +32,8 @@ from salon.lib.db import unit_of_work
 from salon.lib.errors import Conflict, NotFound, ValidationFailed
 from salon.lib.ids import new_id
 from salon.lib.pagination import Page, decode_cursor, split_page
+from salon.realtime import presence
+from salon.realtime.schemas import PresenceList
 
 NAME_MAX_LENGTH = 100
 MEMBER_COLUMNS = "id, chat, member, role, joined_at, last_read_seq"
@@ -83,6 +85,14 @@ async def members(user_id: uuid.UUID, chat_id: str, cursor: str | None, limit: i
     )  # fmt: skip
     page, next_cursor = split_page(rows, limit, key=lambda row: (str(row["id"]),))
     return Page(items=await member_views(page), next_cursor=next_cursor)
+
+
+async def member_presence(user_id: uuid.UUID, chat_id: str) -> PresenceList:
+    """Online / idle / offline of the other members, as the real-time package lets the viewer see it (hidden users
+    and users with a block between them and the viewer appear offline)."""
+    member = await membership(chat_id, user_id)
+    others = [uuid.UUID(other) for other in await member_ids(member["id"]) if other != str(user_id)]
+    return PresenceList(items=await presence.presence_of(str(user_id), others))
 
 
 # Starting chats -----------------------------------------------------------------------------------------------------
