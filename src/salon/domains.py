@@ -16,6 +16,7 @@ DOMAINS: list[str] = [
     "social",
     "posts",
     "feed",
+    "search",
     "ai",
     "chat",
 ]
