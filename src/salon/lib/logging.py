@@ -46,6 +46,12 @@ def _dumps(obj: Any, **_: Any) -> str:
     return _dumps_bytes(obj).decode()
 
 
+def stdout_logger_factory() -> structlog.BytesLoggerFactory:
+    """Write log lines straight to file descriptor 1, whatever ``sys.stdout`` is later swapped for (pytest's capture,
+    for one), so a logger cached on first use keeps writing to the process's real standard output."""
+    return structlog.BytesLoggerFactory(file=open(1, "wb", closefd=False))
+
+
 def processors() -> list[Any]:
     return [
         structlog.contextvars.merge_contextvars,
@@ -62,7 +68,7 @@ def configure(level: str = "INFO") -> None:
     structlog.configure(
         processors=processors(),
         wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
-        logger_factory=structlog.BytesLoggerFactory(),
+        logger_factory=stdout_logger_factory(),
         cache_logger_on_first_use=True,
     )
     _route_stdlib_logging(level)
@@ -98,6 +104,7 @@ def plugin(level: str = "INFO") -> StructlogPlugin:
                 wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
                 log_exceptions="debug",  # unexpected errors are logged by errors.unexpected_error_handler
                 standard_lib_logging_config=None,
+                logger_factory=stdout_logger_factory(),
             ),
             enable_middleware_logging=False,
         )
