@@ -80,9 +80,7 @@ class ConversationController(Controller):
     ) -> ServerSentEvent:
         """Send a message; the answer is a text/event-stream of ``ai_start``, ``ai_chunk``... and ``ai_complete`` or
         ``error``. The reply is generated independently of this request: re-attach with ``.../stream``."""
-        message_id = await services.send_message(viewer, conversation_id, data.content, settings)
-        frames = await services.reply_frames(viewer, conversation_id, message_id, None, settings)
-        return reply_stream(frames)
+        return reply_stream(await services.send_message(viewer, conversation_id, data.content, settings))
 
     @get("/{conversation_id:str}/messages/{message_id:str}/stream", operation_id="streamAiReply")
     async def stream(

@@ -131,8 +131,10 @@ async def settle(conversation_id: uuid.UUID, row: dict[str, Any], settings: Sett
     return row
 
 
-async def send_message(viewer: Viewer, conversation_id: str, content: str, settings: Settings) -> str:
-    """Store the user's message and a ``streaming`` AI message, start the generation, return the AI message id.
+async def send_message(
+    viewer: Viewer, conversation_id: str, content: str, settings: Settings
+) -> AsyncIterator[ServerSentEventMessage]:
+    """Store the user's message and a ``streaming`` AI message, start the generation, return the reply's frames.
 
     Client mistakes are HTTP errors before anything starts (404, 409 while a reply is streaming, 429 over the daily
     budget); failures of the model arrive later as the stream's ``error`` frame.
@@ -167,7 +169,7 @@ async def send_message(viewer: Viewer, conversation_id: str, content: str, setti
             stream_retention=settings.ai_stream_retention_seconds,
         )
     )
-    return str(ai_message_id)
+    return follow_reply(conversation["id"], ai_message_id, None, settings)
 
 
 async def store_turn(
