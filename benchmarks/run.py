@@ -329,6 +329,9 @@ class Bench:
             "SALON_GEMINI_BASE_URL": f"http://{HOST}:{self.standin_port}",
             # Benchmarks send thousands of replies per user; the quota is not what is measured.
             "SALON_AI_DAILY_TOKEN_BUDGET": str(10**12),
+            # Every virtual user signs in from 127.0.0.1, and the per-address brute-force limit counts sign-ins in
+            # flight: 64 concurrent logins from one address would be refused. Real users come from many addresses.
+            "SALON_LOGIN_MAX_FAILURES_PER_IP": str(10**9),
         }
         self.salon_base = f"http://{HOST}:{salon_port}"
         self._migrate_and_seed()

@@ -3,14 +3,15 @@
 import http from 'k6/http';
 import { check } from 'k6';
 import { Trend } from 'k6/metrics';
-import { API, JSON_HEADERS, login, options as baseOptions, summaryTo, userIndex } from './lib.js';
+import { API, JSON_HEADERS, VUS, login, options as baseOptions, summaryTo, userIndex } from './lib.js';
 
 export const options = baseOptions();
 const loginMs = new Trend('login_ms', true);
 const refreshMs = new Trend('refresh_ms', true);
 
 export default function () {
-  const res = login(userIndex((__VU - 1) * 1000 + __ITER));
+  // Distinct users across VUs at any moment: the per-account limit counts sign-ins in flight.
+  const res = login(userIndex((__VU - 1) + VUS * __ITER));
   if (!check(res, { 'login 200': (r) => r.status === 200 })) return;
   loginMs.add(res.timings.duration);
   const refreshed = http.post(`${API}/auth/refresh`, JSON.stringify({ refresh_token: res.json('refresh_token') }), {
