@@ -19,6 +19,7 @@ DOMAINS: list[str] = [
     "search",
     "ai",
     "chat",
+    "moderation",
 ]
 
 

@@ -27,6 +27,7 @@ from salon.media import images, storage
 from salon.media.events import MediaProcessed
 from salon.media.schemas import ALT_MAX_LENGTH, MediaUpload, MediaView
 from salon.media.tables import Media
+from salon.moderation.holds import not_held_sql
 from salon.settings import Settings, get_settings
 from salon.social.visibility import ME, VIEWER_CTE, blocked_sql, visible_post_sql
 
@@ -167,7 +168,8 @@ async def _finish(
 
 
 async def may_see(viewer_id: uuid.UUID | None, media_id: uuid.UUID) -> bool:
-    """The uploader always; anyone else when they may see a live post, or the profile, the media is attached to."""
+    """The uploader always; anyone else when they may see a live post (not hidden by moderation), or the profile,
+    the media is attached to."""
     rows = await _sql(
         f"""
         WITH {VIEWER_CTE}
@@ -175,7 +177,8 @@ async def may_see(viewer_id: uuid.UUID | None, media_id: uuid.UUID) -> bool:
           OR EXISTS (
             SELECT 1 FROM media_attachments a JOIN posts p ON p.id = a.subject_id JOIN users u ON u.id = p.author
             WHERE a.media = {{}} AND a.subject_type = 'post' AND p.deleted_at IS NULL AND u.is_active
-              AND {{}} = ANY(p.media_ids) AND {visible_post_sql()})
+              AND {{}} = ANY(p.media_ids) AND {visible_post_sql()}
+              AND {not_held_sql("post", "p.id", "p.author", ME)})
           OR EXISTS (
             SELECT 1 FROM media_attachments a JOIN users u ON u.id = a.subject_id
             WHERE a.media = {{}} AND a.subject_type IN ('avatar', 'cover') AND u.is_active

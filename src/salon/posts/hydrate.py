@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from salon.moderation import holds
 from salon.posts.schemas import EmbeddedPost, PostView, Tombstone, ViewerState
 from salon.posts.tables import Post
 from salon.posts.text import Entities
@@ -24,7 +25,8 @@ from salon.social.visibility import NO_RELATION, Relation, summary
 POST_COLUMNS = (
     "p.id, p.author, p.kind, p.content, p.visibility, p.reply_to_id, p.quote_of_id, p.root_id, p.media_ids, "
     "p.entities, p.like_count, p.repost_count, p.reply_count, p.quote_count, p.created_at, p.edited_at, "
-    "p.deleted_at, u.id AS author_id, u.username, u.display_name, u.avatar_media_id, u.is_active AS author_active"
+    "p.deleted_at, u.id AS author_id, u.username, u.display_name, u.avatar_media_id, u.is_active AS author_active, "
+    f"{holds.held_sql('post', 'p.id')} AS held"
 )
 _ENTITIES = msgspec.json.Decoder(Entities)
 
@@ -61,7 +63,9 @@ async def _viewer_states(viewer_id: uuid.UUID | None, post_ids: Sequence[uuid.UU
 
 
 def visible_to(viewer_id: uuid.UUID | None, row: dict[str, Any], relation: Relation) -> bool:
-    """Is the (undeleted) post ``row`` visible to the viewer?"""
+    """Is the (undeleted) post ``row`` visible to the viewer? (Held for moderation review: only to its author.)"""
+    if row["held"] and row["author"] != viewer_id:
+        return False
     return bool(row["author_active"]) and can_see(viewer_id, row["author"], row["visibility"], relation)
 
 
@@ -76,6 +80,7 @@ def _tombstone_reason(viewer_id: uuid.UUID | None, row: dict[str, Any] | None, r
 def _fields(row: dict[str, Any], state: ViewerState) -> dict[str, Any]:
     entities = row["entities"]
     return {
+        "moderation_notice": holds.HIDDEN_NOTICE if row["held"] else None,
         "id": str(row["id"]),
         "kind": row["kind"],
         "author": summary({**row, "id": row["author_id"]}),

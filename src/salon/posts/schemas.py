@@ -56,6 +56,7 @@ class _PostFields(msgspec.Struct, frozen=True, kw_only=True):
     reply_count: int
     quote_count: int
     viewer: ViewerState
+    moderation_notice: str | None = None  # set, for its author only, while the post is hidden pending review
 
 
 class EmbeddedPost(_PostFields, frozen=True, kw_only=True, tag_field="type", tag="post"):

@@ -21,6 +21,7 @@ from salon.lib.errors import Forbidden, NotFound, ValidationFailed
 from salon.lib.ids import new_id, parse_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.media import services as media
+from salon.moderation import sanctions
 from salon.posts import idempotency
 from salon.posts.events import PostCreated, PostDeleted, PostQuoted, PostReplied, PostUpdated, UserMentioned
 from salon.posts.hydrate import hydrate, load_posts, visible_to
@@ -117,6 +118,7 @@ async def create_post(viewer: Viewer, body: PostCreate, settings: Settings) -> u
     """Create a post (a reply with ``reply_to_id``, a quote with ``quote_of_id``). Returns its id."""
     content = clean_content(body.content, settings)
     author_id = viewer.uuid
+    await sanctions.ensure_may_publish(author_id)
     media_ids = await media.usable_media(author_id, body.media_ids)
     parent = await _reference("reply_to_id", body.reply_to_id, author_id)
     quoted = await _reference("quote_of_id", body.quote_of_id, author_id)
