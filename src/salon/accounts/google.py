@@ -88,7 +88,8 @@ async def _free_username(claims: dict[str, Any]) -> str:
 
 async def _find_or_create(settings: Settings, claims: dict[str, Any], client: ClientInfo) -> dict[str, Any]:
     subject = str(claims["sub"])
-    email = services.normalise_email(str(claims["email"])) if claims.get("email_verified") is True else None
+    verified = claims.get("email_verified") is True and bool(claims.get("email"))
+    email = services.normalise_email(str(claims["email"])) if verified else None
     user = await User.select().where(User.google_subject == subject).first()
     if user is None and email is not None:
         user = await User.select().where(User.email == email).first()

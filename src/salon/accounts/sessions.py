@@ -119,14 +119,14 @@ async def _live_session(session_id: uuid.UUID) -> dict[str, Any] | None:
         await AuthSession.select(
             AuthSession.id,
             AuthSession.user,
-            AuthSession.user.username.as_alias("username"),
-            AuthSession.user.role.as_alias("role"),
+            AuthSession.user._.username.as_alias("username"),
+            AuthSession.user._.role.as_alias("role"),
         )
         .where(
             (AuthSession.id == session_id)
             & AuthSession.revoked_at.is_null()
             & (AuthSession.expires_at > _now())
-            & (AuthSession.user.is_active.eq(True))
+            & AuthSession.user._.is_active.eq(True)
         )
         .first()
     )

@@ -71,7 +71,7 @@ async def _viewer_from_token(token: Token, connection: ASGIConnection[Any, Any, 
             username=str(extras["username"]),
             role=str(extras.get("role", "user")),
             session_id=str(extras["sid"]),
-            jti=token.jti or "",
+            jti=str(token.jti or ""),
             issued_at=int(token.iat.timestamp()),
         )
     except KeyError:
@@ -83,7 +83,7 @@ async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, An
     if not token.jti or "sid" not in extras:
         return True
     jti_flag, session_flag, revoked_before = await valkey_client.client().mget(
-        deny_jti_key(token.jti), revoked_session_key(str(extras["sid"])), revoked_before_key(token.sub)
+        deny_jti_key(str(token.jti)), revoked_session_key(str(extras["sid"])), revoked_before_key(token.sub)
     )
     if jti_flag or session_flag:
         return True
@@ -172,7 +172,7 @@ async def revoke_all_access_tokens(user_id: str, ttl_seconds: int) -> None:
 
 
 def current_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
-    return connection.scope.get("user")  # type: ignore[return-value]
+    return connection.scope.get("user")
 
 
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

@@ -38,7 +38,7 @@ async def take(keys: list[str], *, limits: list[int], window_seconds: int) -> in
 
 async def give_back(key: str) -> None:
     """Undo one hit (e.g. an attempt that turned out to be a success)."""
-    await valkey_client.client().eval(_GIVE_BACK, 1, key)
+    await valkey_client.client().eval(_GIVE_BACK, 1, key)  # type: ignore[misc]  # valkey-py types sync|async
 
 
 async def clear(key: str) -> None:
