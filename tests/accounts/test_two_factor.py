@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import httpx
 import pyotp
@@ -158,3 +159,29 @@ async def test_deactivation_with_2fa_needs_a_code(client: httpx.AsyncClient) -> 
         json={"password": DEFAULT_PASSWORD, "totp_code": other_step_code(totp, 1)},
     )
     assert with_code.status_code == 204
+
+
+async def test_totp_secret_is_encrypted_at_rest_and_bound_to_its_user(client: httpx.AsyncClient, settings: Any) -> None:
+    import msgspec
+
+    from salon.accounts import sealing
+    from salon.accounts.tables import User
+
+    alice = await create_user(client, "alice")
+    bob = await create_user(client, "bob")
+    secret = (await client.post(f"{TFA}/setup", headers=alice.headers)).json()["secret"]
+
+    stored = await User.select(User.totp_secret).where(User.username_key == "alice").first()
+    assert stored is not None
+    assert secret not in stored["totp_secret"]
+    assert stored["totp_secret"].startswith("v1:")
+    assert sealing.unseal(settings, stored["totp_secret"], owner=alice.id) == secret
+    assert sealing.unseal(settings, stored["totp_secret"], owner=bob.id) is None
+    other_key = msgspec.structs.replace(settings, secret_key="another-secret-key-of-sufficient-length-xyz")
+    assert sealing.unseal(other_key, stored["totp_secret"], owner=alice.id) is None
+
+    # a sealed secret copied into another user's row does not open there
+    await client.post(f"{TFA}/setup", headers=bob.headers)
+    await User.update({User.totp_secret: stored["totp_secret"]}).where(User.username_key == "bob")
+    response = await client.post(f"{TFA}/enable", headers=bob.headers, json={"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 409

@@ -98,14 +98,14 @@ class AuthController(Controller):
         return await twofactor.setup(settings, viewer.uuid)
 
     @post("/2fa/enable", operation_id="totp_enable", status_code=200)
-    async def totp_enable(self, data: JSONBody[TotpEnableBody], viewer: SignedIn) -> RecoveryCodes:
+    async def totp_enable(self, data: JSONBody[TotpEnableBody], viewer: SignedIn, settings: Config) -> RecoveryCodes:
         """Turn two-factor on with a code from the app; returns one-time recovery codes (shown only once)."""
-        return await twofactor.enable(viewer.uuid, data.code)
+        return await twofactor.enable(settings, viewer.uuid, data.code)
 
     @post("/2fa/disable", operation_id="totp_disable", status_code=HTTP_204_NO_CONTENT)
-    async def totp_disable(self, data: JSONBody[TotpDisableBody], viewer: SignedIn) -> None:
+    async def totp_disable(self, data: JSONBody[TotpDisableBody], viewer: SignedIn, settings: Config) -> None:
         """Turn two-factor off with a current code or a recovery code."""
-        await twofactor.disable(viewer.uuid, code=data.code, recovery_code=data.recovery_code)
+        await twofactor.disable(settings, viewer.uuid, code=data.code, recovery_code=data.recovery_code)
 
 
 class UsersController(Controller):

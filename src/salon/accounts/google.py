@@ -134,5 +134,5 @@ async def sign_in(settings: Settings, body: GoogleBody, client: ClientInfo) -> T
                 "This account uses two-factor authentication: send totp_code with the Google token.",
                 extra={"totp_required": True, "code": "totp_required"},
             )
-        await twofactor.check_second_factor(user, totp_code=body.totp_code, recovery_code=None)
+        await twofactor.check_second_factor(settings, user, totp_code=body.totp_code, recovery_code=None)
     return services.token_response(user, await sessions.start_session(settings, user, client))

@@ -199,7 +199,7 @@ async def login(settings: Settings, body: LoginBody, client: ClientInfo) -> Toke
                 "This account uses two-factor authentication: send totp_code (or a recovery_code) with the password.",
                 extra={"totp_required": True, "code": "totp_required"},
             )
-        await twofactor.check_second_factor(user, totp_code=body.totp_code, recovery_code=body.recovery_code)
+        await twofactor.check_second_factor(settings, user, totp_code=body.totp_code, recovery_code=body.recovery_code)
     await throttle.login_succeeded(account, client.ip_address)
     if passwords.needs_rehash(settings, user["password_hash"]):
         await _upgrade_hash(settings, user["id"], body.password)
@@ -283,7 +283,7 @@ async def _reauthenticate(
     if user["totp_enabled_at"] is not None:
         if totp_code is None:
             raise Unauthorized("Confirm with a code from your authenticator app.", extra={"totp_required": True})
-        await twofactor.check_second_factor(user, totp_code=totp_code, recovery_code=None)
+        await twofactor.check_second_factor(settings, user, totp_code=totp_code, recovery_code=None)
 
 
 async def _active_user(user_id: uuid.UUID) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pyotp
 
+from salon.accounts import sealing
 from salon.accounts.schemas import RecoveryCodes, TotpSetup
 from salon.accounts.tables import RecoveryCode, User
 from salon.lib import db
@@ -90,9 +91,17 @@ async def _burn_recovery_code(user_id: uuid.UUID, code: str) -> bool:
     return bool(burnt)
 
 
-async def check_second_factor(user: dict[str, Any], *, totp_code: str | None, recovery_code: str | None) -> None:
+def _secret_of(settings: Settings, user: dict[str, Any]) -> str | None:
+    sealed = user["totp_secret"]
+    return None if sealed is None else sealing.unseal(settings, sealed, owner=str(user["id"]))
+
+
+async def check_second_factor(
+    settings: Settings, user: dict[str, Any], *, totp_code: str | None, recovery_code: str | None
+) -> None:
     """Accept a fresh TOTP code or an unused recovery code for ``user`` (a users row with 2FA on), or raise 401."""
-    if totp_code is not None and await _accept_totp(user["id"], user["totp_secret"], totp_code):
+    secret = _secret_of(settings, user)
+    if totp_code is not None and secret is not None and await _accept_totp(user["id"], secret, totp_code):
         return
     if recovery_code is not None and await _burn_recovery_code(user["id"], recovery_code):
         return
@@ -113,19 +122,22 @@ async def setup(settings: Settings, user_id: uuid.UUID) -> TotpSetup:
         raise Conflict("Two-factor authentication is already on. Disable it first to set up a new authenticator.")
     secret = pyotp.random_base32()
     async with db.unit_of_work():
-        await User.update({User.totp_secret: secret, User.totp_last_step: None}).where(User.id == user_id)
+        await User.update(
+            {User.totp_secret: sealing.seal(settings, secret, owner=str(user_id)), User.totp_last_step: None}
+        ).where(User.id == user_id)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user["username"], issuer_name=ISSUER)
     return TotpSetup(secret=secret, otpauth_uri=uri)
 
 
-async def enable(user_id: uuid.UUID, code: str) -> RecoveryCodes:
+async def enable(settings: Settings, user_id: uuid.UUID, code: str) -> RecoveryCodes:
     """Turn 2FA on once the user proves their authenticator works; returns recovery codes (shown only now)."""
     user = await _load(user_id)
     if user["totp_enabled_at"] is not None:
         raise Conflict("Two-factor authentication is already on.")
-    if user["totp_secret"] is None:
+    secret = _secret_of(settings, user)
+    if secret is None:
         raise Conflict("Set up two-factor first: POST /api/v1/auth/2fa/setup, then enable with a code from the app.")
-    if not await _accept_totp(user_id, user["totp_secret"], code):
+    if not await _accept_totp(user_id, secret, code):
         raise _code_refused()
     codes = [_new_recovery_code() for _ in range(RECOVERY_CODE_COUNT)]
     async with db.unit_of_work():
@@ -135,7 +147,7 @@ async def enable(user_id: uuid.UUID, code: str) -> RecoveryCodes:
     return RecoveryCodes(recovery_codes=codes)
 
 
-async def disable(user_id: uuid.UUID, *, code: str | None, recovery_code: str | None) -> None:
+async def disable(settings: Settings, user_id: uuid.UUID, *, code: str | None, recovery_code: str | None) -> None:
     user = await _load(user_id)
     if user["totp_enabled_at"] is None:
         raise Conflict("Two-factor authentication is not on.")
@@ -143,7 +155,7 @@ async def disable(user_id: uuid.UUID, *, code: str | None, recovery_code: str | 
         raise Unauthorized(
             "Send a current code or a recovery_code to turn two-factor off.", extra={"totp_required": True}
         )
-    await check_second_factor(user, totp_code=code, recovery_code=recovery_code)
+    await check_second_factor(settings, user, totp_code=code, recovery_code=recovery_code)
     async with db.unit_of_work():
         await User.update({User.totp_secret: None, User.totp_enabled_at: None, User.totp_last_step: None}).where(
             User.id == user_id
