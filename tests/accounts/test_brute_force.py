@@ -3,6 +3,7 @@ instance; registration is limited per address."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -104,3 +105,19 @@ async def test_registration_is_limited_per_address(app_factory: Callable[..., ht
         )
         assert blocked.status_code == 429
         assert 3500 < int(blocked.headers["Retry-After"]) <= 3600
+
+
+async def test_concurrent_guesses_cannot_exceed_the_limit(
+    client: httpx.AsyncClient, app_factory: Callable[..., httpx.AsyncClient]
+) -> None:
+    await create_user(client, "alice")
+    limits = {"login_max_failures": 5, "login_max_failures_per_ip": 1000}
+
+    async with app_factory(**limits) as one, app_factory(**limits) as two:
+        guesses = [
+            instance.post(LOGIN, json={"login": "alice", "password": f"{WRONG} {index}"})
+            for index, instance in enumerate([one, two] * 10)
+        ]
+        statuses = sorted(response.status_code for response in await asyncio.gather(*guesses))
+
+    assert statuses == [401] * 5 + [429] * 15

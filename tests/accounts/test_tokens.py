@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from tests.helpers import DEFAULT_PASSWORD, create_user
@@ -166,3 +168,18 @@ async def test_a_user_cannot_see_or_end_another_users_sessions(client: httpx.Asy
     assert response.status_code == 404
     assert (await client.get("/api/v1/users/me", headers=alice.headers)).status_code == 200
     assert (await client.delete(f"{SESSIONS}/not-a-uuid", headers=bob.headers)).status_code == 404
+
+
+async def test_concurrent_refreshes_with_one_token_let_one_through_then_end_the_family(
+    client: httpx.AsyncClient,
+) -> None:
+    user = await create_user(client, "alice")
+
+    responses = await asyncio.gather(
+        *(client.post(REFRESH, json={"refresh_token": user.refresh_token}) for _ in range(2))
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 401]
+    winner = next(r for r in responses if r.status_code == 200).json()
+    # the second use was a reuse: the family is gone, including the winner's new token
+    assert (await client.post(REFRESH, json={"refresh_token": winner["refresh_token"]})).status_code == 401
