@@ -17,6 +17,7 @@ DOMAINS: list[str] = [
     "posts",
     "feed",
     "search",
+    "notifications",
     "ai",
     "chat",
     "moderation",

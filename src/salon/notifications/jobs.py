@@ -1,0 +1,104 @@
+"""Notifications hang off domain events: each subscriber runs in the worker, after the action's transaction committed.
+
+Subscribers must be idempotent (a failed job re-runs every handler of its event); ``services.notify`` and
+``services.withdraw`` are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from salon.lib.events import subscriber
+from salon.notifications.services import Activity, notify, withdraw, withdraw_about_post
+from salon.posts.events import (
+    PostDeleted,
+    PostLiked,
+    PostQuoted,
+    PostReplied,
+    PostReposted,
+    PostUnliked,
+    PostUnreposted,
+    UserMentioned,
+)
+from salon.social.events import FriendAccepted, FriendRequested, UserFollowed, UserUnfollowed
+
+
+@subscriber("post.liked")
+async def on_post_liked(event: PostLiked) -> None:
+    like = Activity("like", event.post_author_id, event.actor_id, f"like:{event.post_id}", event.post_id)
+    await notify(replace(like, at=event.created_at))
+
+
+@subscriber("post.unliked")
+async def on_post_unliked(event: PostUnliked) -> None:
+    await withdraw(recipient=event.post_author_id, actor=event.actor_id, group_key=f"like:{event.post_id}")
+
+
+@subscriber("post.reposted")
+async def on_post_reposted(event: PostReposted) -> None:
+    await notify(
+        Activity(
+            "repost", event.post_author_id, event.actor_id, f"repost:{event.post_id}", event.post_id,
+            at=event.created_at,
+        )
+    )  # fmt: skip
+
+
+@subscriber("post.unreposted")
+async def on_post_unreposted(event: PostUnreposted) -> None:
+    await withdraw(recipient=event.post_author_id, actor=event.actor_id, group_key=f"repost:{event.post_id}")
+
+
+@subscriber("post.replied")
+async def on_post_replied(event: PostReplied) -> None:
+    await notify(
+        Activity(
+            "reply", event.reply_to_author_id, event.author_id, f"reply:{event.post_id}", event.post_id,
+            visibility=event.visibility,
+        )
+    )  # fmt: skip
+
+
+@subscriber("post.quoted")
+async def on_post_quoted(event: PostQuoted) -> None:
+    await notify(
+        Activity(
+            "quote", event.quote_of_author_id, event.author_id, f"quote:{event.post_id}", event.post_id,
+            visibility=event.visibility,
+        )
+    )  # fmt: skip
+
+
+@subscriber("user.mentioned")
+async def on_user_mentioned(event: UserMentioned) -> None:
+    await notify(
+        Activity(
+            "mention", event.mentioned_user_id, event.author_id, f"mention:{event.post_id}", event.post_id,
+            visibility=event.visibility,
+        )
+    )  # fmt: skip
+
+
+@subscriber("post.deleted")
+async def on_post_deleted(event: PostDeleted) -> None:
+    await withdraw_about_post(event.post_id)
+
+
+@subscriber("user.followed")
+async def on_user_followed(event: UserFollowed) -> None:
+    await notify(Activity("follow", event.followee_id, event.follower_id, "follow", at=event.created_at))
+
+
+@subscriber("user.unfollowed")
+async def on_user_unfollowed(event: UserUnfollowed) -> None:
+    await withdraw(recipient=event.followee_id, actor=event.follower_id, group_key="follow")
+
+
+@subscriber("friend.requested")
+async def on_friend_requested(event: FriendRequested) -> None:
+    await notify(Activity("friend_request", event.recipient_id, event.sender_id, f"friend_request:{event.request_id}"))
+
+
+@subscriber("friend.accepted")
+async def on_friend_accepted(event: FriendAccepted) -> None:
+    await notify(Activity("friend_accept", event.sender_id, event.accepter_id, f"friend_accept:{event.request_id}"))
