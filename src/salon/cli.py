@@ -187,8 +187,9 @@ def cmd_dev(_: argparse.Namespace) -> None:
         if not settings.gemini_api_key:
             print("salon: GEMINI_API_KEY is not set: AI replies come from the built-in OFFLINE model.", flush=True)
         print(
-            f"\nsalon is running:\n  API      {base}/api/v1\n  docs     {base}/docs\n  OpenAPI  {base}/schema/openapi.json"
-            f"\n  metrics  {base}/metrics\n  ready    {base}/ready\nPress Ctrl-C to stop.\n",
+            f"\nsalon is running:\n  API      {base}/api/v1\n  docs     {base}/docs"
+            f"\n  OpenAPI  {base}/schema/openapi.json\n  metrics  {base}/metrics\n  ready    {base}/ready"
+            "\nPress Ctrl-C to stop.\n",
             flush=True,
         )
         while True:
