@@ -208,3 +208,11 @@ async def test_sigterm_ends_open_streams_and_the_server_exits_promptly(
     assert exit_code == 0
     # Granian's --workers-kill-timeout is 5 s: ending before it means the stream ended itself, not a kill.
     assert elapsed < 4, f"shutdown took {elapsed:.1f}s with a stream open"
+
+
+async def test_an_id_this_log_never_issued_sends_refetch_then_live(client: httpx.AsyncClient, server: Any) -> None:
+    alice = await create_user(client, "alice")
+    async with open_stream(server.url, alice.headers, last_event_id="99999999999999-0") as stream:
+        assert (await stream.next()).name == "refetch"
+        await ping(alice.id, 1)
+        assert (await stream.next()).data == {"n": 1}

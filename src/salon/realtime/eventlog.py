@@ -15,6 +15,7 @@ from salon.lib import events
 from salon.lib import valkey as valkey_client
 from salon.lib.errors import AppError
 
+MAX_SEQ = 2**64 - 1
 _STREAM_ID = re.compile(r"^(\d{1,20})(?:-(\d{1,20}))?$")
 
 # One atomic read: server time, whether the log exists, how many entries it holds against how many were ever added
@@ -91,13 +92,17 @@ async def read_after(user_id: str, after: StreamId | None, *, max_age_ms: int, m
     if _script is None or _script.registered_client is not client:
         _script = client.register_script(_READ_AFTER)
     reply = await _script(keys=[events.user_log_key(user_id)], args=[str(after) if after else "", max_entries])
-    now = StreamId(int(reply[0]), 0)
+    # "Now" as a resume point: after everything added before this millisecond, before anything added from it on.
+    now = StreamId(int(reply[0]) - 1, MAX_SEQ)
     if not int(reply[1]):  # no log: it expired (every entry older than the age bound) or never existed
-        return Snapshot([], now, refetch=after is not None and after.ms < now.ms - max_age_ms)
+        lost = after is not None and (after.ms < now.ms - max_age_ms or after > now)
+        return Snapshot([], now, refetch=lost)
     length, added, first_id, last_id, raw_entries = int(reply[2]), int(reply[3]), reply[4], reply[5], reply[6]
     tail = StreamId.parse(last_id) if last_id else now
     if after is None:
         return Snapshot([], tail, refetch=False)
+    if after > max(tail, now):  # an id this log never issued (not ours, or the log was lost): reload
+        return Snapshot([], tail, refetch=True)
     if _may_have_lost_events(after, first_id, trimmed=added > length, now=now, max_age_ms=max_age_ms):
         return Snapshot([], tail, refetch=True)
     return Snapshot([_entry(raw) for raw in raw_entries], tail, refetch=False)
