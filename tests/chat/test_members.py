@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 from tests import helpers
@@ -205,3 +207,27 @@ async def test_presence_of_the_other_members(client: httpx.AsyncClient) -> None:
     statuses = {item["user_id"]: item["status"] for item in response.json()["items"]}
     assert statuses == {bob.id: "online", carol.id: "offline"}
     assert (await client.get(f"{CHATS}/{chat['id']}/presence", headers=eve.headers)).status_code == 404
+
+
+async def test_group_is_deleted_when_its_last_member_leaves(client: httpx.AsyncClient) -> None:
+    import os
+
+    import asyncpg
+
+    alice, bob = await _users(client, "alice", "bob")
+    chat = await group_chat(client, alice, bob)
+    await sent(client, bob, chat["id"], "bye")
+
+    await client.delete(f"{CHATS}/{chat['id']}/members/bob", headers=bob.headers)
+    alone = (await client.get(f"{CHATS}/{chat['id']}", headers=alice.headers)).json()
+    await client.delete(f"{CHATS}/{chat['id']}/members/alice", headers=alice.headers)
+
+    assert alone["member_count"] == 1
+    assert alone["role"] == "admin"
+    conn = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        left = await conn.fetchval("SELECT count(*) FROM chat_messages WHERE chat = $1", uuid.UUID(chat["id"]))
+        chats = await conn.fetchval("SELECT count(*) FROM chats WHERE id = $1", uuid.UUID(chat["id"]))
+    finally:
+        await conn.close()
+    assert (chats, left) == (0, 0)

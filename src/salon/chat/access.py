@@ -27,7 +27,7 @@ WHERE c.id = {}
 
 
 async def sql(query: str, *args: Any) -> list[dict[str, Any]]:
-    return await Chat.raw(query, *args)  # type: ignore[no-any-return]
+    return await Chat.raw(query, *args)
 
 
 def chat_not_found(chat_id: str) -> NotFound:

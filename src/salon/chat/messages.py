@@ -176,7 +176,7 @@ async def _reply_target(member: MembershipRow, reply_to_id: str | None) -> uuid.
         raise ValidationFailed(
             "reply_to_id does not name a message of this chat that you can see.", extra={"field": "reply_to_id"}
         ) from None
-    return row["id"]  # type: ignore[no-any-return]
+    return row["id"]
 
 
 async def visible_message(member: MembershipRow, message_id: str) -> dict[str, Any]:

@@ -220,7 +220,8 @@ async def add_members(user_id: uuid.UUID, chat_id: str, usernames: list[str]) ->
 
 async def remove_member(user_id: uuid.UUID, chat_id: str, username: str) -> None:
     """Leave a group (your own username) or, as an admin, remove someone. The one who is gone stops receiving the
-    chat's events and can no longer read it; when the last admin leaves, the longest-standing member becomes admin."""
+    chat's events and can no longer read it; when the last admin leaves, the longest-standing member becomes admin.
+    When the last member leaves, the group and its messages are deleted."""
     async with unit_of_work():
         member = await membership(chat_id, user_id, lock=True)
         if member["kind"] != "group":
@@ -247,6 +248,8 @@ async def remove_member(user_id: uuid.UUID, chat_id: str, username: str) -> None
             )  # fmt: skip
             await announce(await append(member["id"], sender=None, system=system), remaining)
             await _hand_over_admin(member, user_id, remaining)
+        else:  # the last one left: nobody can ever read the group again, so it goes (messages cascade)
+            await sql("DELETE FROM chats WHERE id = {}", member["id"])
 
 
 async def set_role(user_id: uuid.UUID, chat_id: str, username: str, role: Role) -> MemberView:
