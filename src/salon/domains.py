@@ -46,5 +46,8 @@ def api_route_handlers() -> list[Any]:
 
 
 def load_jobs() -> None:
+    """Import each package's event schemas and jobs, so any process (app or worker) can encode and decode every
+    event and run every job, wherever a package declares them."""
     for domain in DOMAINS:
+        _optional(f"salon.{domain}.events")
         _optional(f"salon.{domain}.jobs")
