@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ class EmbeddedStores:
 
         # appendonly + fsync every second: a restart of `salon dev` finds timelines, sessions and queues again.
         self._valkey = ValkeyServer(
+            port=_free_port(),  # an OS-assigned port: two salons (or test sessions) starting at once never collide
             data_dir=self.data_dir / "valkey",
             persist=True,
             appendonly="yes",
@@ -84,6 +86,12 @@ class EmbeddedStores:
             atexit.unregister(self._pg._cleanup)
             self._pg.global_process_id_list.get_and_remove(os.getpid())
             self._pg = None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _terminate(process: Any, timeout: float = 10.0) -> None:
