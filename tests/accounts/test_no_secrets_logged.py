@@ -1,8 +1,8 @@
 """Nothing secret reaches the logs: passwords, access and refresh tokens, hashes, TOTP secrets, recovery codes.
 
-The flows run against a real server process at DEBUG level and the test reads everything that process wrote to
-stdout and stderr (structlog's JSON lines, stdlib loggers, Granian). In-process capture (capfd) is not used: structlog
-caches each logger's output stream on first use, so which stream an in-process test would see depends on test order.
+The flows run in-process (file-descriptor capture of the app's JSON logs) and against a real server process at DEBUG
+level, where the test reads everything that process wrote to stdout and stderr (structlog, stdlib loggers, Granian).
+Each test first checks that it did see the requests' log lines, so an empty capture cannot pass.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pyotp
+import pytest
 
 from tests.helpers import DEFAULT_PASSWORD
 
@@ -62,6 +63,17 @@ async def stored_secrets() -> list[str]:
 def assert_absent(secrets: list[str], text: str) -> None:
     leaked = [secret for secret in secrets if secret and secret in text]
     assert leaked == [], f"secrets found in logs: {leaked}"
+
+
+async def test_app_logs_carry_no_secrets(client: httpx.AsyncClient, capfd: pytest.CaptureFixture[str]) -> None:
+    capfd.readouterr()
+
+    secrets = await exercise_auth(client)
+
+    out, err = capfd.readouterr()
+    logs = out + err
+    assert '"route":"/api/v1/auth/login"' in logs
+    assert_absent(secrets + await stored_secrets(), logs)
 
 
 async def test_server_process_logs_carry_no_secrets(live_server_factory: Callable[..., Any]) -> None:
