@@ -1,5 +1,7 @@
 """``Idempotency-Key`` for creates: a retry of the same request within 24 h returns what the first one created.
 
+Used by posts (``scope="posts"``) and AI messages (``scope="ai-messages"``); ``create`` returns the id of what it made.
+
 Valkey holds, per user and key, either ``pending:<fingerprint>`` (the first request is running; short TTL so a crashed
 request does not block the key for a day) or ``done:<fingerprint>:<id>`` for 24 h. ``SET NX`` decides which of two
 concurrent duplicates does the work; the other waits for its result. The fingerprint is a hash of the request body:
@@ -57,7 +59,7 @@ async def run_once(
         state, stored_fingerprint, *rest = stored.split(":")
         if stored_fingerprint != body_fingerprint:
             raise ValidationFailed(
-                "This Idempotency-Key was already used for a different request. Use a new key for a new post."
+                "This Idempotency-Key was already used for a different request. Use a new key for a new request."
             )
         if state == "done":
             return uuid.UUID(rest[0]), True

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from salon.moderation import holds
-from salon.posts.schemas import EmbeddedPost, PostView, Tombstone, ViewerState
+from salon.posts.schemas import ConversationCard, EmbeddedPost, PostView, Tombstone, ViewerState
 from salon.posts.tables import Post
 from salon.posts.text import Entities
 from salon.social.services import can_see, relations
@@ -24,11 +24,13 @@ from salon.social.visibility import NO_RELATION, Relation, summary
 
 POST_COLUMNS = (
     "p.id, p.author, p.kind, p.content, p.visibility, p.reply_to_id, p.quote_of_id, p.root_id, p.media_ids, "
-    "p.entities, p.like_count, p.repost_count, p.reply_count, p.quote_count, p.created_at, p.edited_at, "
+    "p.entities, p.like_count, p.repost_count, p.reply_count, p.quote_count, p.fork_count, p.attachment, "
+    "p.created_at, p.edited_at, "
     "p.deleted_at, u.id AS author_id, u.username, u.display_name, u.avatar_media_id, u.is_active AS author_active, "
     f"{holds.held_sql('post', 'p.id')} AS held"
 )
 _ENTITIES = msgspec.json.Decoder(Entities)
+_CARD = msgspec.json.Decoder(ConversationCard)
 
 
 async def load_posts(post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
@@ -98,7 +100,16 @@ def _fields(row: dict[str, Any], state: ViewerState) -> dict[str, Any]:
         "reply_count": row["reply_count"],
         "quote_count": row["quote_count"],
         "viewer": state,
+        "conversation": _conversation_card(row),
     }
+
+
+def _conversation_card(row: dict[str, Any]) -> ConversationCard | None:
+    """The preview card of a published conversation (its attachment, with the live fork count)."""
+    if row["kind"] != "conversation" or not row["attachment"]:
+        return None
+    card = _CARD.decode(row["attachment"])
+    return msgspec.structs.replace(card, fork_count=row["fork_count"])
 
 
 def _str(value: uuid.UUID | None) -> str | None:

@@ -32,6 +32,16 @@ class PostPatch(RequestBody):
     visibility: Visibility | UnsetType = UNSET
 
 
+class ConversationCard(msgspec.Struct, frozen=True):
+    """The preview of a published AI conversation (a post of kind ``conversation``); the snapshot itself is at
+    ``GET /api/v1/ai/shared/{post_id}``. ``fork_count`` counts the forks made from it."""
+
+    title: str
+    preview: str
+    message_count: int
+    fork_count: int = 0
+
+
 class ViewerState(msgspec.Struct, frozen=True):
     liked: bool = False
     reposted: bool = False
@@ -57,6 +67,7 @@ class _PostFields(msgspec.Struct, frozen=True, kw_only=True):
     quote_count: int
     viewer: ViewerState
     moderation_notice: str | None = None  # set, for its author only, while the post is hidden pending review
+    conversation: ConversationCard | None = None  # set for kind "conversation"
 
 
 class EmbeddedPost(_PostFields, frozen=True, kw_only=True, tag_field="type", tag="post"):

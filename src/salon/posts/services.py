@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from salon.lib import events
+from salon.lib import events, idempotency
 from salon.lib.auth import Viewer
 from salon.lib.db import unit_of_work
 from salon.lib.errors import Forbidden, NotFound, ValidationFailed
@@ -22,7 +22,6 @@ from salon.lib.ids import new_id, parse_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.media import services as media
 from salon.moderation import sanctions
-from salon.posts import idempotency
 from salon.posts.events import PostCreated, PostDeleted, PostQuoted, PostReplied, PostUpdated, UserMentioned
 from salon.posts.hydrate import hydrate, load_posts, visible_to
 from salon.posts.schemas import PostCreate, PostPatch, PostVersion, PostView
@@ -114,8 +113,19 @@ async def _reference(field: str, post_id: str | None, viewer_id: uuid.UUID) -> d
         ) from None
 
 
-async def create_post(viewer: Viewer, body: PostCreate, settings: Settings) -> uuid.UUID:
-    """Create a post (a reply with ``reply_to_id``, a quote with ``quote_of_id``). Returns its id."""
+async def create_post(
+    viewer: Viewer,
+    body: PostCreate,
+    settings: Settings,
+    *,
+    kind: str = "post",
+    attachment: msgspec.Struct | None = None,
+) -> uuid.UUID:
+    """Create a post (a reply with ``reply_to_id``, a quote with ``quote_of_id``). Returns its id.
+
+    Other packages publish their own kinds through here (``kind="conversation"`` with its preview card as
+    ``attachment``), so every post is counted, indexed and announced (``post.created``) the same way.
+    """
     content = clean_content(body.content, settings)
     author_id = viewer.uuid
     await sanctions.ensure_may_publish(author_id)
@@ -129,12 +139,13 @@ async def create_post(viewer: Viewer, body: PostCreate, settings: Settings) -> u
         rows = await _sql(
             """
             INSERT INTO posts (id, author, kind, content, visibility, reply_to_id, root_id, quote_of_id, media_ids,
-                               entities, like_count, repost_count, reply_count, quote_count, created_at)
-            VALUES ({}, {}, 'post', {}, {}, {}, {}, {}, {}::uuid[], {}::jsonb, 0, 0, 0, 0, now())
+                               entities, attachment, like_count, repost_count, reply_count, quote_count, created_at)
+            VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}::uuid[], {}::jsonb, {}::jsonb, 0, 0, 0, 0, now())
             RETURNING created_at
             """,
-            post_id, author_id, content, body.visibility, parent and parent["id"], root_id, quoted and quoted["id"],
-            media_ids, msgspec.json.encode(entities).decode(),
+            post_id, author_id, kind, content, body.visibility, parent and parent["id"], root_id,
+            quoted and quoted["id"], media_ids, msgspec.json.encode(entities).decode(),
+            msgspec.json.encode(attachment).decode() if attachment is not None else None,
         )  # fmt: skip
         await media.attach(media_ids, "post", post_id, author_id)
         await _sql("UPDATE users SET posts_count = posts_count + 1 WHERE id = {}", author_id)
@@ -146,7 +157,7 @@ async def create_post(viewer: Viewer, body: PostCreate, settings: Settings) -> u
         created = PostCreated(
             post_id=str(post_id),
             author_id=str(author_id),
-            kind="post",
+            kind=kind,
             visibility=body.visibility,
             created_at=rows[0]["created_at"],
             reply_to_id=_str(parent and parent["id"]),
@@ -319,7 +330,8 @@ async def delete_post(viewer: Viewer, post_id: str) -> None:
         gone = await _sql(
             """
             UPDATE posts
-            SET deleted_at = now(), content = '', entities = jsonb_build_object(), media_ids = ARRAY[]::uuid[]
+            SET deleted_at = now(), content = '', entities = jsonb_build_object(), media_ids = ARRAY[]::uuid[],
+                attachment = NULL
             WHERE id = {} AND deleted_at IS NULL RETURNING id
             """,
             row["id"],
@@ -337,6 +349,11 @@ async def delete_post(viewer: Viewer, post_id: str) -> None:
             str(row["id"]), str(row["author"]), viewer.id, _str(row["reply_to_id"]), _str(row["quote_of_id"])
         )
         await events.emit("post.deleted", deleted)
+
+
+async def count_fork(post_id: uuid.UUID) -> None:
+    """One more fork of the published conversation ``post_id`` (in the caller's transaction, with the fork)."""
+    await _sql("UPDATE posts SET fork_count = fork_count + 1 WHERE id = {}", post_id)
 
 
 async def publish_post(

@@ -37,6 +37,9 @@ class Post(Table, tablename="posts"):
     repost_count = Integer(default=0)
     reply_count = Integer(default=0)
     quote_count = Integer(default=0)
+    fork_count = Integer(default=0)  # kind "conversation": forks of the published snapshot
+    # kind "conversation": the preview card ({title, preview, message_count}), written once at publish time
+    attachment = JSONB(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     edited_at = Timestamptz(null=True, default=None)
     deleted_at = Timestamptz(null=True, default=None)
