@@ -107,3 +107,14 @@ async def test_authors_above_the_fanout_threshold_are_merged_at_read_time(
         page = await home.home_feed(uuid.UUID(fan.id), algorithm, None, 20, celebrity_settings)
         assert {item.post.id for item in page.items} == {star_post["id"], friend_post["id"]}  # ... but merged
     assert (await feed(client, fan, algorithm="chronological"))["items"]
+
+
+async def test_a_profile_visit_counts_once_per_day(client: httpx.AsyncClient, make_users, settings) -> None:
+    from salon.feed.affinity import record_profile_visit
+
+    alice, bob = await make_users("alice", "bob")
+    assert await record_profile_visit(alice.id, bob.id, settings, "2026-11-22")
+    assert not await record_profile_visit(alice.id, bob.id, settings, "2026-11-22")
+    assert await record_profile_visit(alice.id, bob.id, settings, "2026-11-23")
+    assert not await record_profile_visit(alice.id, alice.id, settings, "2026-11-23")  # not with yourself
+    assert await affinity_of(alice.id, bob.id) == 2 * settings.feed_affinity_profile_visit

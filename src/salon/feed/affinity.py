@@ -67,7 +67,8 @@ async def record_profile_visit(viewer_id: str, author_id: str, settings: Setting
 async def affinities(viewer_id: uuid.UUID, author_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, float]:
     if not author_ids:
         return {}
-    values = await valkey.client().hmget(affinity_key(viewer_id), [str(author) for author in author_ids])
+    client: Any = valkey.client()
+    values = await client.hmget(affinity_key(viewer_id), [str(author) for author in author_ids])
     return {author: float(value) for author, value in zip(author_ids, values, strict=True) if value is not None}
 
 
@@ -81,5 +82,6 @@ async def mark_seen(viewer_id: uuid.UUID, post_id: uuid.UUID) -> None:
 async def seen(viewer_id: uuid.UUID, post_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
     if not post_ids:
         return set()
-    flags = await valkey.client().smismember(seen_key(viewer_id), [post_id.hex for post_id in post_ids])
+    client: Any = valkey.client()
+    flags = await client.smismember(seen_key(viewer_id), [post_id.hex for post_id in post_ids])
     return {post_id for post_id, flag in zip(post_ids, flags, strict=True) if flag}

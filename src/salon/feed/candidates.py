@@ -63,7 +63,7 @@ class Candidate(msgspec.Struct, frozen=True):
 
 
 async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
-    return await Post.raw(query, *args)  # type: ignore[no-any-return]
+    return await Post.raw(query, *args)
 
 
 async def viewer_edges(viewer_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Edge]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import msgspec
 
@@ -85,7 +86,7 @@ async def build_snapshot(settings: Settings) -> str:
 
 async def explore(viewer_id: uuid.UUID | None, cursor: str | None, limit: int, settings: Settings) -> Page[PostView]:
     position = decode_cursor(cursor, str, int)
-    client = valkey.client()
+    client: Any = valkey.client()
     if position is None:
         snapshot_id, offset = (await client.get(CURRENT_KEY)) or await build_snapshot(settings), 0
     else:

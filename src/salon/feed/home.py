@@ -178,7 +178,7 @@ async def _chronological(
     await timeline.ensure(viewer_id, settings)
     token = position.token if position else secrets.token_urlsafe(9)
     served_key = _served_key(viewer_id, token)
-    client = valkey.client()
+    client: Any = valkey.client()
 
     async def read(before: tuple[int, str] | None, count: int) -> Batch:
         entries, exhausted = await _chronological_entries(viewer_id, before, count, settings)
@@ -224,7 +224,7 @@ async def _scored(
         return list(ordered[:limit]), FeedPosition(algorithm, token, limit, "") if more else None
 
     key = _snapshot_key(viewer_id, position.token)
-    client = valkey.client()
+    client: Any = valkey.client()
     if not await client.exists(key):
         raise CursorExpired(
             "This feed is too old to page further. Load the feed again from the first page (without a cursor).",

@@ -117,7 +117,7 @@ async def rebuild(user_id: uuid.UUID, settings: Settings) -> None:
 
 async def read(user_id: uuid.UUID, before: tuple[int, str] | None, count: int) -> list[Entry]:
     """Up to ``count`` entries older than ``before`` (an entry ``key``), newest first."""
-    client = valkey.client()
+    client: Any = valkey.client()
     key = timeline_key(user_id)
     if before is None:
         rows = await client.zrange(key, "+inf", 1, desc=True, byscore=True, offset=0, num=count, withscores=True)

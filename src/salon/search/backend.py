@@ -52,7 +52,7 @@ class SearchBackend(Protocol):
 
 
 async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
-    return await Post.raw(query, *args)  # type: ignore[no-any-return]
+    return await Post.raw(query, *args)
 
 
 def _like_pattern(text: str) -> str:
