@@ -30,14 +30,17 @@ from salon.accounts.schemas import (
 )
 from salon.accounts.sessions import ClientInfo
 from salon.lib.auth import Viewer, require_role
+from salon.lib.errors import NotFound
 from salon.lib.ids import parse_id
 from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
 from salon.settings import Settings
+from salon.social.visibility import has_blocked
 
 PUBLIC = {"public": True}
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)]
 SignedIn = NamedDependency[Viewer]
 Config = NamedDependency[Settings]
+MaybeViewer = NamedDependency[Viewer | None]
 AnyRequest = Request[Any, Any, Any]
 
 
@@ -138,9 +141,13 @@ class UsersController(Controller):
         await services.deactivate(settings, viewer, data, client_info(request))
 
     @get("/{username:str}", operation_id="get_profile", opt=PUBLIC)
-    async def get_profile(self, username: FromPath[str]) -> Profile:
-        """Anyone's public profile (no email). 404 for unknown or deactivated users."""
-        return await services.public_profile(username)
+    async def get_profile(self, username: FromPath[str], maybe_viewer: MaybeViewer) -> Profile:
+        """Anyone's public profile (no email). 404 for unknown or deactivated users, and for a viewer with a block
+        the user has blocked (the blocker can still look up whom they blocked)."""
+        profile = await services.public_profile(username)
+        if maybe_viewer is not None and await has_blocked(profile.id, maybe_viewer.id):
+            raise NotFound(f"No user is called {username!r}.")
+        return profile
 
 
 class AdminUsersController(Controller):

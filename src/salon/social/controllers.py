@@ -19,6 +19,7 @@ from salon.social.schemas import (
     FriendRequestView,
     Friendship,
     MuteState,
+    Relationship,
     RelationshipEntry,
 )
 
@@ -61,6 +62,11 @@ class RelationshipController(Controller):
     ) -> Page[RelationshipEntry]:
         """People the user follows, newest first."""
         return await services.following(username, _viewer_uuid(maybe_viewer), cursor, limit)
+
+    @get("/{username:str}/relationship", operation_id="getRelationship")
+    async def relationship(self, viewer: SignedIn, username: FromPath[str]) -> Relationship:
+        """How you stand with a user: follows both ways, friendship, pending friend requests, block and mute."""
+        return await services.relationship(viewer.uuid, username)
 
     @post("/{username:str}/block", operation_id="blockUser", status_code=HTTP_200_OK)
     async def block(self, viewer: SignedIn, username: FromPath[str]) -> BlockState:

@@ -29,6 +29,18 @@ class FollowState(msgspec.Struct, frozen=True):
     followers_count: int
 
 
+class Relationship(msgspec.Struct, frozen=True):
+    """How the signed-in viewer stands with another user (what a profile page needs for its buttons)."""
+
+    following: bool
+    followed_by: bool
+    friends: bool
+    incoming_friend_request_id: str | None
+    outgoing_friend_request_id: str | None
+    blocking: bool
+    muting: bool
+
+
 class BlockState(msgspec.Struct, frozen=True):
     blocking: bool
 

@@ -38,6 +38,7 @@ from salon.social.schemas import (
     FriendRequestView,
     Friendship,
     MuteState,
+    Relationship,
     RelationshipEntry,
 )
 from salon.social.visibility import (
@@ -426,3 +427,37 @@ async def unmute(viewer_id: uuid.UUID, username: str) -> MuteState:
         if rows:
             await events.emit("user.unmuted", UserUnmuted(str(viewer_id), str(target_id)))
     return MuteState(muting=False)
+
+
+async def relationship(viewer_id: uuid.UUID, username: str) -> Relationship:
+    """The viewer's standing with ``username`` in one query. Someone who blocked the viewer does not exist (404)."""
+    user = await find_user(username)
+    rows = await _sql(
+        """
+        WITH pair AS (SELECT {}::uuid AS viewer, {}::uuid AS other)
+        SELECT
+          EXISTS (SELECT 1 FROM follows WHERE follower = viewer AND followee = other) AS following,
+          EXISTS (SELECT 1 FROM follows WHERE follower = other AND followee = viewer) AS followed_by,
+          EXISTS (SELECT 1 FROM friendships WHERE owner = viewer AND friend = other) AS friends,
+          (SELECT id FROM friend_requests WHERE sender = other AND recipient = viewer) AS incoming,
+          (SELECT id FROM friend_requests WHERE sender = viewer AND recipient = other) AS outgoing,
+          EXISTS (SELECT 1 FROM blocks WHERE blocker = viewer AND blocked = other) AS blocking,
+          EXISTS (SELECT 1 FROM blocks WHERE blocker = other AND blocked = viewer) AS blocked_by,
+          EXISTS (SELECT 1 FROM mutes WHERE muter = viewer AND muted = other) AS muting
+        FROM pair
+        """,
+        viewer_id,
+        user["id"],
+    )
+    row = rows[0]
+    if row["blocked_by"]:
+        raise NotFound(f"There is no user called @{username}.")
+    return Relationship(
+        following=row["following"],
+        followed_by=row["followed_by"],
+        friends=row["friends"],
+        incoming_friend_request_id=str(row["incoming"]) if row["incoming"] else None,
+        outgoing_friend_request_id=str(row["outgoing"]) if row["outgoing"] else None,
+        blocking=row["blocking"],
+        muting=row["muting"],
+    )

@@ -87,6 +87,15 @@ async def is_blocked_between(a_id: uuid.UUID | str, b_id: uuid.UUID | str) -> bo
     return bool(rows[0]["blocked"])
 
 
+async def has_blocked(blocker_id: uuid.UUID | str, blocked_id: uuid.UUID | str) -> bool:
+    """True when ``blocker_id`` blocks ``blocked_id`` (one direction: the blocker may still look the other up)."""
+    rows = await User.raw(
+        "SELECT EXISTS (SELECT 1 FROM blocks WHERE blocker = {} AND blocked = {}) AS blocked",
+        *_uuids(blocker_id, blocked_id),
+    )
+    return bool(rows[0]["blocked"])
+
+
 async def blocked_between_ids(user_id: uuid.UUID | str, others: Iterable[uuid.UUID | str]) -> set[uuid.UUID]:
     """Those of ``others`` with a block in either direction between them and ``user_id`` (one query)."""
     ids = _uuids(*others)
