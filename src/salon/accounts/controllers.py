@@ -142,8 +142,8 @@ class UsersController(Controller):
 
     @get("/{username:str}", operation_id="get_profile", opt=PUBLIC)
     async def get_profile(self, username: FromPath[str], maybe_viewer: MaybeViewer) -> Profile:
-        """Anyone's public profile (no email). 404 for unknown or deactivated users, and for a viewer with a block
-        the user has blocked (the blocker can still look up whom they blocked)."""
+        """Anyone's public profile (no email). 404 for unknown or deactivated users, and for a viewer the user has
+        blocked (the blocker can still look up whom they blocked)."""
         profile = await services.public_profile(username)
         if maybe_viewer is not None and await has_blocked(profile.id, maybe_viewer.id):
             raise NotFound(f"No user is called {username!r}.")
