@@ -12,6 +12,7 @@ DEFAULT_PASSWORD = "correct horse battery staple"
 
 @dataclass
 class TestUser:
+    __test__ = False  # a helper, not a test class for pytest to collect
     id: str
     username: str
     headers: dict[str, str]
