@@ -26,6 +26,7 @@ from salon.lib.request_context import RequestContextMiddleware
 from salon.realtime import hub as realtime_hub
 from salon.settings import Settings, get_settings
 from salon.system.controllers import HealthController
+from salon.web import ROUTES as WEB_CLIENT_ROUTES
 
 API_PREFIX = "/api/v1"
 SWAGGER_ASSETS = "/static/swagger-ui"
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(
                 path=SWAGGER_ASSETS, directories=[swagger_ui_path], include_in_schema=False, cache_control=None
             ),
+            *WEB_CLIENT_ROUTES,  # the web client at / (salon.web)
         ],
         # The shutdown signal (SIGTERM ends open event streams) before the event hub that listens to it.
         lifespan=[_lifespan(settings), shutdown.lifespan, realtime_hub.lifespan],
