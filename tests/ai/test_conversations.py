@@ -97,7 +97,7 @@ async def test_fork_copies_exactly_the_messages_up_to_the_chosen_one(
 
     assert response.status_code == 201, response.text
     fork = response.json()
-    assert fork["forked_from"] == {"conversation_id": conversation["id"], "message_id": chosen["id"]}
+    assert fork["forked_from"] == {"conversation_id": conversation["id"], "message_id": chosen["id"], "post_id": None}
     assert (fork["title"], fork["system_prompt"], fork["message_count"]) == ("Origin", "Be kind.", 2)
     original = await messages(client, alice, conversation["id"])
     copied = await messages(client, alice, fork["id"])

@@ -24,11 +24,16 @@ LastEventIdHeader = Annotated[
     str | None, HeaderParameter(name="Last-Event-ID", description="id: of the last frame seen")
 ]
 LastEventIdQuery = Annotated[str | None, QueryParameter(name="last_event_id", description="as Last-Event-ID")]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(name="Idempotency-Key", description="a retry with the same key within 24 h starts no second reply"),
+]
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def reply_stream(frames: object) -> ServerSentEvent:
-    return ServerSentEvent(frames, headers=SSE_HEADERS)  # type: ignore[arg-type]
+def reply_stream(frames: object, *, replayed: bool = False) -> ServerSentEvent:
+    headers = {**SSE_HEADERS, "Idempotent-Replayed": "true"} if replayed else SSE_HEADERS
+    return ServerSentEvent(frames, headers=headers)  # type: ignore[arg-type]
 
 
 class ConversationController(Controller):
@@ -76,11 +81,19 @@ class ConversationController(Controller):
 
     @post("/{conversation_id:str}/messages", operation_id="sendAiMessage", status_code=HTTP_200_OK)
     async def send(
-        self, viewer: SignedIn, settings: Config, conversation_id: str, data: JSONBody[schemas.MessageCreate]
+        self,
+        viewer: SignedIn,
+        settings: Config,
+        conversation_id: str,
+        data: JSONBody[schemas.MessageCreate],
+        idempotency_key: IdempotencyKey = None,
     ) -> ServerSentEvent:
         """Send a message; the answer is a text/event-stream of ``ai_start``, ``ai_chunk``... and ``ai_complete`` or
-        ``error``. The reply is generated independently of this request: re-attach with ``.../stream``."""
-        return reply_stream(await services.send_message(viewer, conversation_id, data.content, settings))
+        ``error``. The reply is generated independently of this request: re-attach with ``.../stream``. A retry with
+        the same ``Idempotency-Key`` starts no second reply: it streams the first one from its start (header
+        ``Idempotent-Replayed: true``)."""
+        frames, replayed = await services.send_message(viewer, conversation_id, data.content, settings, idempotency_key)
+        return reply_stream(frames, replayed=replayed)
 
     @get("/{conversation_id:str}/messages/{message_id:str}/stream", operation_id="streamAiReply")
     async def stream(
@@ -123,9 +136,12 @@ class ConversationController(Controller):
         return await summaries.list_summaries(viewer, conversation_id, cursor, limit)
 
     @post("/{conversation_id:str}/publish", operation_id="publishAiConversation", status_code=HTTP_201_CREATED)
-    async def publish(self, viewer: SignedIn, conversation_id: str) -> None:
-        """Publish a snapshot of the conversation as a post of kind ``conversation``."""
-        await publishing.publish(viewer, conversation_id)
+    async def publish(
+        self, viewer: SignedIn, settings: Config, conversation_id: str, data: JSONBody[schemas.PublishCreate]
+    ) -> schemas.PublishedConversation:
+        """Publish a snapshot of the conversation (up to ``up_to_message_id``) as a post of kind ``conversation``,
+        previewed by the summary ``summary_id``. Later changes to the conversation never change the snapshot."""
+        return await publishing.publish(viewer, conversation_id, data, settings)
 
 
 class AiController(Controller):
@@ -138,9 +154,20 @@ class AiController(Controller):
         return await quota.usage_today(viewer.id, settings)
 
     @get("/shared/{post_id:str}", operation_id="getSharedAiConversation", opt={"public": True})
-    async def shared(self, maybe_viewer: MaybeViewer, post_id: str) -> None:
-        """The snapshot a published conversation post embeds, for whoever may see the post."""
-        await publishing.shared(maybe_viewer, post_id)
+    async def shared(
+        self, maybe_viewer: MaybeViewer, post_id: str, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+    ) -> schemas.SharedConversation:
+        """The snapshot a published conversation post embeds, with a page of its messages, for whoever may see the
+        post (signed out: public posts only). 404 once the post is deleted."""
+        return await publishing.shared(maybe_viewer, post_id, cursor, limit)
+
+    @post("/shared/{post_id:str}/fork", operation_id="forkSharedAiConversation", status_code=HTTP_201_CREATED)
+    async def fork_shared(
+        self, viewer: SignedIn, post_id: str, data: JSONBody[schemas.SharedForkCreate]
+    ) -> schemas.Conversation:
+        """Copy the published snapshot up to ``message_id`` (all of it when omitted) into a new private conversation
+        of yours; the author is notified (``ai_fork``) and the post's ``fork_count`` grows."""
+        return await forks.fork_shared(viewer, post_id, data.message_id)
 
 
 ROUTES = [ConversationController, AiController]

@@ -25,6 +25,7 @@ from salon.ai import context, quota, schemas, store, streams
 from salon.ai.provider import ProviderError, Usage, get_provider
 from salon.ai.tables import Conversation, Message
 from salon.lib import jobs
+from salon.lib import shutdown as app_shutdown
 from salon.lib import valkey as valkey_client
 from salon.lib.db import unit_of_work
 
@@ -114,13 +115,17 @@ _tasks: set[asyncio.Task[None]] = set()
 
 
 def start(generation: Generation) -> None:
+    """Run the generation as a task of this process. Shutdown interrupts it (stored ``failed`` with the code
+    ``generation_interrupted`` and the text so far, and its stream ends): the process is about to go away."""
     task = asyncio.create_task(run(generation), name=f"ai-reply-{generation.id}")
     _running[generation.id] = generation
     _tasks.add(task)
+    stop_listening = app_shutdown.on_begin(task.cancel)
 
     def forget(done: asyncio.Task[None]) -> None:
         _tasks.discard(done)
         _running.pop(generation.id, None)
+        stop_listening()
 
     task.add_done_callback(forget)
 

@@ -9,6 +9,8 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from salon.lib.events import event_type
+from salon.posts.schemas import PostView, Visibility
+from salon.social.schemas import UserSummary
 
 Title = Annotated[str, Meta(max_length=200)]
 SystemPrompt = Annotated[str, Meta(max_length=20_000)]
@@ -31,6 +33,7 @@ class ConversationUpdate(msgspec.Struct, forbid_unknown_fields=True):
 class ForkedFrom(msgspec.Struct):
     conversation_id: str
     message_id: str
+    post_id: str | None = None  # set when forked from a published snapshot (the ids then name the originals)
 
 
 class Conversation(msgspec.Struct):
@@ -76,6 +79,51 @@ class MessageCreate(msgspec.Struct, forbid_unknown_fields=True):
 
 class ForkCreate(msgspec.Struct, forbid_unknown_fields=True):
     message_id: str
+
+
+class PublishCreate(msgspec.Struct, forbid_unknown_fields=True):
+    caption: Annotated[str, Meta(max_length=100_000)] | None = None
+    summary_id: str | None = None
+    up_to_message_id: str | None = None
+    visibility: Visibility = "public"
+
+
+class SharedForkCreate(msgspec.Struct, forbid_unknown_fields=True):
+    message_id: str | None = None  # a message of the snapshot; the whole snapshot when omitted
+
+
+class SharedMessage(msgspec.Struct):
+    """A message of a published snapshot (its own id: fork from it with ``POST /ai/shared/{post_id}/fork``)."""
+
+    id: str
+    seq: int
+    role: Literal["user", "model"]
+    content: str
+    status: Status
+    created_at: datetime
+
+
+class SharedConversation(msgspec.Struct):
+    """The snapshot a post of kind ``conversation`` embeds, with a page of its messages (``next_cursor``)."""
+
+    post_id: str
+    author: UserSummary
+    kind: Kind
+    title: str
+    preview: str
+    message_count: int
+    fork_count: int
+    created_at: datetime
+    messages: list[SharedMessage]
+    next_cursor: str | None
+
+
+class PublishedConversation(msgspec.Struct):
+    """The answer to a publish: the new post, and hashtags suggested from the summary (or the first message) that
+    the author may add to the caption (``PATCH /api/v1/posts/{id}``)."""
+
+    post: PostView
+    suggested_hashtags: list[str]
 
 
 class Summary(msgspec.Struct):

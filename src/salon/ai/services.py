@@ -18,9 +18,10 @@ from msgspec import UNSET
 
 from salon.ai import generation, quota, schemas, store, streams
 from salon.ai.tables import Conversation, Message
+from salon.lib import idempotency, shutdown
 from salon.lib.auth import Viewer
 from salon.lib.db import unit_of_work
-from salon.lib.errors import Conflict
+from salon.lib.errors import Conflict, ServiceUnavailable
 from salon.lib.ids import new_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.settings import Settings
@@ -132,14 +133,38 @@ async def settle(conversation_id: uuid.UUID, row: dict[str, Any], settings: Sett
 
 
 async def send_message(
-    viewer: Viewer, conversation_id: str, content: str, settings: Settings
-) -> AsyncIterator[ServerSentEventMessage]:
-    """Store the user's message and a ``streaming`` AI message, start the generation, return the reply's frames.
+    viewer: Viewer, conversation_id: str, content: str, settings: Settings, idempotency_key: str | None = None
+) -> tuple[AsyncIterator[ServerSentEventMessage], bool]:
+    """Send a message and return ``(the reply's frames, replayed)``.
+
+    With an ``Idempotency-Key``, a retry of the same send (same conversation and content, within 24 h) starts nothing:
+    it re-attaches to the reply the first send started, from its first frame (``replayed`` is true).
+    """
+    if idempotency_key is None:
+        reply_id, replayed = await start_reply(viewer, conversation_id, content, settings), False
+    else:
+        request = msgspec.json.encode({"conversation_id": conversation_id, "content": content})
+        reply_id, replayed = await idempotency.run_once(
+            "ai-messages", viewer.id, idempotency_key, idempotency.fingerprint(request),
+            lambda: start_reply(viewer, conversation_id, content, settings),
+        )  # fmt: skip
+    if replayed:
+        return await reply_frames(viewer, conversation_id, str(reply_id), None, settings), True
+    return follow_reply(uuid.UUID(conversation_id), reply_id, None, settings), False
+
+
+async def start_reply(viewer: Viewer, conversation_id: str, content: str, settings: Settings) -> uuid.UUID:
+    """Store the user's message and a ``streaming`` AI message, start the generation, return the AI message's id.
 
     Client mistakes are HTTP errors before anything starts (404, 409 while a reply is streaming, 429 over the daily
-    budget); failures of the model arrive later as the stream's ``error`` frame.
+    budget, 503 while the server shuts down); failures of the model arrive later as the stream's ``error`` frame.
     """
     conversation = await store.owned_conversation(conversation_id, viewer.id)
+    if shutdown.requested():
+        raise ServiceUnavailable(
+            "This server is restarting and starts no new replies. Send the message again in a moment.",
+            extra={"code": "shutting_down", "retryable": True},
+        )
     await quota.ensure_within_budget(viewer.id, settings)
     ai_message_id = new_id()
     holder = await generation.acquire(str(conversation["id"]), str(ai_message_id))
@@ -169,7 +194,7 @@ async def send_message(
             stream_retention=settings.ai_stream_retention_seconds,
         )
     )
-    return follow_reply(conversation["id"], ai_message_id, None, settings)
+    return ai_message_id
 
 
 async def store_turn(
@@ -220,7 +245,10 @@ def follow_reply(
     async def check_alive() -> None:
         await generation.fail_if_abandoned(conversation_id, message_id, settings.ai_stream_retention_seconds)
 
-    return streams.follow(str(message_id), after, check_alive)
+    def produced_here() -> bool:
+        return generation.running_here(str(message_id)) is not None
+
+    return streams.follow(str(message_id), after, check_alive, produced_here)
 
 
 async def finished_reply_frames(message: dict[str, Any]) -> AsyncIterator[ServerSentEventMessage]:

@@ -56,7 +56,9 @@ def to_conversation(row: dict[str, Any], generating_message_id: str | None = Non
     forked = None
     if row["forked_from_conversation"] is not None:
         forked = schemas.ForkedFrom(
-            conversation_id=str(row["forked_from_conversation"]), message_id=str(row["forked_from_message"])
+            conversation_id=str(row["forked_from_conversation"]),
+            message_id=str(row["forked_from_message"]),
+            post_id=str(row["forked_from_post"]) if row["forked_from_post"] else None,
         )
     return schemas.Conversation(
         id=str(row["id"]),

@@ -4,17 +4,25 @@ The generation task appends ``ai_start``, ``ai_chunk``... and one terminal frame
 number of readers, in any process, read it from the start or from a ``Last-Event-ID`` (the stream entry id, which is
 also the SSE ``id:``) and then follow it live with ``XREAD BLOCK``. A finished stream is kept for
 ``SALON_AI_STREAM_RETENTION_SECONDS`` so a client that refreshes can still replay it.
+
+On shutdown (``salon.lib.shutdown``) a reader ends at once with an ``ai_reconnect`` frame (re-attach elsewhere with
+its ``id:`` as ``Last-Event-ID``), except while the reply is produced by this process: that reply is interrupted and
+ends with its own terminal frame within moments, which the reader still delivers.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import msgspec
 from litestar.response import ServerSentEventMessage
+from valkey.asyncio import Valkey
 
+from salon.lib import shutdown
 from salon.lib import valkey as valkey_client
 from salon.lib.errors import AppError
 
@@ -69,31 +77,78 @@ async def exists(message_id: str) -> bool:
     return bool(await valkey_client.client().exists(stream_key(message_id)))
 
 
+class Reconnect(msgspec.Struct):
+    """``ai_reconnect``: this server is shutting down; re-attach with ``GET .../stream`` and ``Last-Event-ID``."""
+
+    message_id: str
+    detail: str
+
+
+RECONNECT_DETAIL = "This server is restarting. Re-attach to the reply with Last-Event-ID set to this frame's id."
+
+
 async def follow(
-    message_id: str, after: str | None, on_idle: Callable[[], Awaitable[None]]
+    message_id: str,
+    after: str | None,
+    on_idle: Callable[[], Awaitable[None]],
+    produced_here: Callable[[], bool] = lambda: False,
 ) -> AsyncIterator[ServerSentEventMessage]:
     """SSE frames of the reply after entry ``after`` (from the start when ``None``), live until the terminal frame.
 
     Opens with a comment and sends a heartbeat comment when nothing was sent for ``HEARTBEAT_SECONDS``. Whenever
     nothing arrives for a while it calls ``on_idle`` (the caller checks that the generation is still alive, and ends
-    the stream with an ``error`` frame when it is not).
+    the stream with an ``error`` frame when it is not). On shutdown it ends with ``ai_reconnect`` unless
+    ``produced_here()`` (then the interrupted reply's terminal frame follows at once; it waits one idle read at most).
     """
     client = valkey_client.client()
     key = stream_key(message_id)
     cursor = after or "0-0"
     yield ServerSentEventMessage(data=None, comment="salon ai reply stream")
     last_sent = time.monotonic()
-    while True:
-        batches = await client.xread({key: cursor}, count=READ_BATCH, block=BLOCK_MS)
-        if not batches:
-            await on_idle()
-            if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
-                last_sent = time.monotonic()
-                yield ServerSentEventMessage(data=None, comment="heartbeat")
-            continue
-        last_sent = time.monotonic()
-        for entry_id, fields in batches[0][1]:
-            cursor = entry_id
-            yield ServerSentEventMessage(id=entry_id, event=fields["event"], data=fields["data"])
-            if fields["event"] in TERMINAL_EVENTS:
+    stopping = asyncio.ensure_future(shutdown.wait())
+    try:
+        while True:
+            if stopping.done() and not produced_here():
+                yield reconnect_frame(message_id, cursor)
                 return
+            batches = await read_unless_stopping(client, key, cursor, None if stopping.done() else stopping)
+            if batches is None:
+                continue  # shutdown began while waiting: the loop's first check decides
+            if not batches:
+                if stopping.done():
+                    yield reconnect_frame(message_id, cursor)
+                    return
+                await on_idle()
+                if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
+                    last_sent = time.monotonic()
+                    yield ServerSentEventMessage(data=None, comment="heartbeat")
+                continue
+            last_sent = time.monotonic()
+            for entry_id, fields in batches[0][1]:
+                cursor = entry_id
+                yield ServerSentEventMessage(id=entry_id, event=fields["event"], data=fields["data"])
+                if fields["event"] in TERMINAL_EVENTS:
+                    return
+    finally:
+        stopping.cancel()
+
+
+async def read_unless_stopping(
+    client: Valkey, key: str, cursor: str, stopping: asyncio.Future[None] | None
+) -> list[Any] | None:
+    """``XREAD BLOCK`` after ``cursor``; ``None`` when ``stopping`` completes first (the read is abandoned)."""
+    read = asyncio.ensure_future(client.xread({key: cursor}, count=READ_BATCH, block=BLOCK_MS))
+    if stopping is None:
+        return await read
+    await asyncio.wait({read, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if read.done():
+        return read.result()
+    read.cancel()
+    await asyncio.wait({read})
+    return None
+
+
+def reconnect_frame(message_id: str, cursor: str) -> ServerSentEventMessage:
+    """Its ``id:`` is the last frame delivered, so re-attaching from it repeats nothing and skips nothing."""
+    data = msgspec.json.encode(Reconnect(message_id=message_id, detail=RECONNECT_DETAIL)).decode()
+    return ServerSentEventMessage(id=cursor, event="ai_reconnect", data=data, retry=1000)

@@ -14,6 +14,7 @@ from piccolo.table import Table
 
 from salon.accounts.tables import User
 from salon.lib.ids import new_id
+from salon.posts.tables import Post
 
 KINDS = ("chat", "coach")
 ROLES = ("user", "model")
@@ -38,6 +39,7 @@ class Conversation(Table, tablename="ai_conversations"):
     context_summary_seq = Integer(default=0)
     forked_from_conversation = UUID(null=True, default=None)
     forked_from_message = UUID(null=True, default=None)
+    forked_from_post = UUID(null=True, default=None)  # set when forked from a published snapshot
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -87,3 +89,36 @@ class AiUsageDay(Table, tablename="ai_usage_days"):
     output_tokens = Integer(default=0)
     total_tokens = Integer(default=0)
     requests = Integer(default=0)
+
+
+class SharedConversation(Table, tablename="ai_shared_conversations"):
+    """The snapshot a post of kind ``conversation`` embeds: which conversation it came from, frozen at publish time.
+
+    Its messages are copies (``SharedMessage``): later edits, replies or the deletion of the private conversation
+    never change it. Deleting the post (unpublishing) deletes the snapshot.
+    """
+
+    id = UUID(primary_key=True, default=new_id)
+    post = ForeignKey(Post, null=False, unique=True, on_delete=OnDelete.cascade)
+    owner = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
+    conversation = UUID(null=True, default=None)  # no FK: the private conversation may be deleted, the post stays
+    kind = Varchar(length=16, default="chat")
+    summary = UUID(null=True, default=None)  # the summary used as the preview card, if any
+    message_count = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class SharedMessage(Table, tablename="ai_shared_messages"):
+    """One message of a snapshot, copied at publish time (``source_message`` names the private original)."""
+
+    id = UUID(primary_key=True, default=new_id)
+    shared = ForeignKey(
+        LazyTableReference("SharedConversation", module_path=__name__), null=False, on_delete=OnDelete.cascade
+    )
+    source_message = UUID()
+    seq = Integer()
+    role = Varchar(length=8)
+    content = Text(default="")
+    status = Varchar(length=16, default="complete")
+    output_tokens = Integer(default=0)  # the provider's count for a reply (bounds a fork's prompts)
+    created_at = Timestamptz()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from salon.ai.events import ConversationForked
 from salon.lib.events import subscriber
 from salon.notifications.services import Activity, notify, withdraw, withdraw_about_post
 from salon.posts.events import (
@@ -102,3 +103,9 @@ async def on_friend_requested(event: FriendRequested) -> None:
 @subscriber("friend.accepted")
 async def on_friend_accepted(event: FriendAccepted) -> None:
     await notify(Activity("friend_accept", event.sender_id, event.accepter_id, f"friend_accept:{event.request_id}"))
+
+
+@subscriber("ai.conversation_forked")
+async def on_conversation_forked(event: ConversationForked) -> None:
+    fork = Activity("ai_fork", event.post_author_id, event.forker_id, f"ai_fork:{event.post_id}", event.post_id)
+    await notify(replace(fork, at=event.created_at))

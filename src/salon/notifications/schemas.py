@@ -9,7 +9,9 @@ import msgspec
 
 from salon.social.schemas import UserSummary
 
-NotificationType = Literal["like", "repost", "quote", "reply", "mention", "follow", "friend_request", "friend_accept"]
+NotificationType = Literal[
+    "like", "repost", "quote", "reply", "mention", "follow", "friend_request", "friend_accept", "ai_fork"
+]
 NOTIFICATION_TYPES: tuple[str, ...] = NotificationType.__args__  # type: ignore[attr-defined]
 
 
