@@ -19,6 +19,7 @@ DOMAINS: list[str] = [
     "search",
     "notifications",
     "ai",
+    "goals",
     "chat",
     "moderation",
 ]

@@ -128,6 +128,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     moderation_repeat_limit: int = 3  # the same text posted this many times within a day is treated as spam
     reports_max_per_hour: int = 20  # reports one user may file per hour
     suspension_default_days: int = 7
+    # Goals (#10)
+    goal_nudge_after_days: int = 3  # a participant with no check-in for this many days is nudged (once per idle spell)
+    goal_nudge_batch_size: int = 50  # users whose coach nudge messages one job writes
+    goal_coach_context_max_chars: int = 4000  # bound on the goals context added to a coach's system instruction
 
     @property
     def secret(self) -> str:

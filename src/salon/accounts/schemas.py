@@ -25,6 +25,7 @@ DisplayName = Annotated[str, Meta(max_length=50)]
 Bio = Annotated[str, Meta(max_length=500)]
 Location = Annotated[str, Meta(max_length=100)]
 Website = Annotated[str, Meta(max_length=200, pattern=r"^(https?://[^\s]+)?$", description="an http(s) URL or ''")]
+TimeZone = Annotated[str, Meta(min_length=1, max_length=64, description="an IANA time zone name, e.g. Europe/Paris")]
 TotpCode = Annotated[str, Meta(pattern=r"^\d{6}$", description="the 6-digit code from the authenticator app")]
 RecoveryCodeText = Annotated[str, Meta(min_length=8, max_length=32, description="a one-time recovery code")]
 OpaqueToken = Annotated[str, Meta(min_length=1, max_length=512)]
@@ -61,6 +62,7 @@ class ProfilePatch(RequestBody):
     bio: Bio | UnsetType = UNSET
     location: Location | UnsetType = UNSET
     website: Website | UnsetType = UNSET
+    timezone: TimeZone | UnsetType = UNSET
 
 
 class PasswordChangeBody(RequestBody):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import asyncpg
 import msgspec
@@ -26,7 +27,7 @@ from salon.accounts.sessions import ClientInfo, IssuedTokens
 from salon.accounts.tables import User
 from salon.lib import auth, db, events
 from salon.lib.auth import Viewer
-from salon.lib.errors import Conflict, NotFound, Unauthorized
+from salon.lib.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from salon.settings import Settings
 
 WRONG_CREDENTIALS = "Wrong username, email or password."
@@ -229,7 +230,20 @@ async def get_me(user_id: uuid.UUID) -> Me:
     return me_view(user)
 
 
+def _check_timezone(name: str) -> None:
+    """422 unless ``name`` is an IANA time zone this server knows (streaks and local days are computed in it)."""
+    try:
+        ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(
+            f"{name!r} is not a time zone name. Use an IANA name such as 'Europe/Paris', 'America/New_York' or 'UTC'.",
+            extra={"field": "timezone"},
+        ) from None
+
+
 async def update_me(user_id: uuid.UUID, patch: ProfilePatch) -> Me:
+    if patch.timezone is not msgspec.UNSET:
+        _check_timezone(patch.timezone)
     changes = {getattr(User, name): value.strip() for name, value in msgspec.structs.asdict(patch).items()
                if value is not msgspec.UNSET}  # fmt: skip
     if changes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,12 +50,39 @@ class Prompt:
     overflow: bool  # older turns were left out: the rolling summary should advance
 
 
-def system_instruction(conversation: dict[str, Any]) -> str | None:
+ContextProvider = Callable[[dict[str, Any]], Awaitable[str | None]]
+CONTEXT_PROVIDERS: dict[str, list[ContextProvider]] = {}
+
+
+def context_provider(kind: str) -> Callable[[ContextProvider], ContextProvider]:
+    """Register ``async def provider(conversation_row) -> str | None``: text appended to the system instruction of
+    every conversation of ``kind`` on each reply (the goals package gives ``coach`` conversations the user's goals).
+    Providers keep their text bounded; one that fails is logged and left out, never failing the reply."""
+
+    def register(provider: ContextProvider) -> ContextProvider:
+        CONTEXT_PROVIDERS.setdefault(kind, []).append(provider)
+        return provider
+
+    return register
+
+
+def base_instruction(conversation: dict[str, Any]) -> str | None:
     if conversation["system_prompt"]:
         return str(conversation["system_prompt"])
     if conversation["kind"] == "coach":
         return COACH_SYSTEM_PROMPT
     return None
+
+
+async def system_instruction(conversation: dict[str, Any]) -> str | None:
+    """The conversation's own instruction, then what the context providers of its kind add."""
+    parts = [base_instruction(conversation)]
+    for provider in CONTEXT_PROVIDERS.get(conversation["kind"], []):
+        try:
+            parts.append(await provider(conversation))
+        except Exception:
+            log.exception("context provider %s failed for conversation %s", provider.__name__, conversation["id"])
+    return "\n\n".join(part for part in parts if part) or None
 
 
 def summary_turns(summary: str) -> list[Turn]:
@@ -102,7 +130,7 @@ async def build_prompt(conversation: dict[str, Any], before_seq: int, budget: in
         rows = rows[1:]
     turns = summary_turns(summary) if summary else []
     turns.extend(Turn(role=row["role"], text=row["content"]) for row in rows)
-    return Prompt(turns=turns, system=system_instruction(conversation), overflow=overflow)
+    return Prompt(turns=turns, system=await system_instruction(conversation), overflow=overflow)
 
 
 async def roll_summary(conversation_id: uuid.UUID, budget: int) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from salon.ai.events import ConversationForked
+from salon.goals.events import GoalCompleted, GoalInvited, GoalNudged
 from salon.lib.events import subscriber
 from salon.notifications.services import Activity, notify, withdraw, withdraw_about_post
 from salon.posts.events import (
@@ -103,6 +104,28 @@ async def on_friend_requested(event: FriendRequested) -> None:
 @subscriber("friend.accepted")
 async def on_friend_accepted(event: FriendAccepted) -> None:
     await notify(Activity("friend_accept", event.sender_id, event.accepter_id, f"friend_accept:{event.request_id}"))
+
+
+@subscriber("goal.invited")
+async def on_goal_invited(event: GoalInvited) -> None:
+    await notify(Activity("goal_invite", event.invitee_id, event.inviter_id, f"goal_invite:{event.goal_id}"))
+
+
+@subscriber("goal.completed")
+async def on_goal_completed(event: GoalCompleted) -> None:
+    for participant_id in event.participant_ids:
+        await notify(
+            Activity(
+                "goal_completed", participant_id, event.completed_by, f"goal_completed:{event.goal_id}",
+                at=event.completed_at,
+            )
+        )  # fmt: skip
+
+
+@subscriber("goal.nudged")
+async def on_goal_nudged(event: GoalNudged) -> None:
+    """The actor is the goal's owner (the recipient themself on their own goal)."""
+    await notify(Activity("goal_nudge", event.user_id, event.owner_id, f"goal_nudge:{event.goal_id}"))
 
 
 @subscriber("ai.conversation_forked")

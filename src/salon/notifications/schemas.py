@@ -10,8 +10,9 @@ import msgspec
 from salon.social.schemas import UserSummary
 
 NotificationType = Literal[
-    "like", "repost", "quote", "reply", "mention", "follow", "friend_request", "friend_accept", "ai_fork"
-]
+    "like", "repost", "quote", "reply", "mention", "follow", "friend_request", "friend_accept",
+    "goal_invite", "goal_completed", "goal_nudge", "ai_fork",
+]  # fmt: skip
 NOTIFICATION_TYPES: tuple[str, ...] = NotificationType.__args__  # type: ignore[attr-defined]
 
 

@@ -26,6 +26,7 @@ from salon.notifications.tables import Notification
 from salon.social import services as social
 
 LATEST_ACTORS = 3
+SELF_ADDRESSED_TYPES = frozenset({"goal_nudge"})  # reminders about the recipient's own goal may name them as actor
 NOTIFICATION_COLUMNS = "id, type, group_key, activity_id, actor_count, post_id, created_at, updated_at, open"
 
 
@@ -52,7 +53,8 @@ async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
 
 async def notify(activity: Activity) -> None:
     """Add ``activity`` to the recipient's open group for it (or a new group) and announce the group."""
-    if activity.actor == activity.recipient or not await _may_notify(activity):
+    own_action = activity.actor == activity.recipient and activity.type not in SELF_ADDRESSED_TYPES
+    if own_action or not await _may_notify(activity):
         return
     recipient, actor = uuid.UUID(activity.recipient), uuid.UUID(activity.actor)
     async with unit_of_work():

@@ -13,6 +13,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
+import msgspec
+
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.posts.hydrate import hydrate, visible_views
 from salon.posts.schemas import Engagement, PostView, ThreadContext, Tombstone, UserStats
@@ -187,4 +189,7 @@ async def stats(user_id: uuid.UUID) -> UserStats:
         """,
         user_id,
     )
-    return UserStats(**{field: int(rows[0][field]) for field in UserStats.__struct_fields__})
+    from salon.goals.stats import goal_stats  # goals is a later domain package: imported where it is used
+
+    goals = msgspec.structs.asdict(await goal_stats(user_id))
+    return UserStats(**{field: int(value) for field, value in rows[0].items()}, **goals)

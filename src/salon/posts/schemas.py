@@ -136,3 +136,8 @@ class UserStats(msgspec.Struct, frozen=True):
     replies_received: int
     quotes_received: int
     bookmarks_count: int
+    # Goals (#10): filled from salon.goals.stats
+    goals_active: int = 0
+    goals_completed: int = 0
+    longest_streak: int = 0
+    memories_shared: int = 0
