@@ -183,9 +183,7 @@ async def test_fork_of_a_published_conversation_copies_the_snapshot_counts_and_n
     snapshot = (await client.get(f"{SHARED}/{post['id']}")).json()["messages"]
     chosen = snapshot[1]  # the model's first answer
 
-    response = await client.post(
-        f"{SHARED}/{post['id']}/fork", json={"message_id": chosen["id"]}, headers=bob.headers
-    )
+    response = await client.post(f"{SHARED}/{post['id']}/fork", json={"message_id": chosen["id"]}, headers=bob.headers)
 
     assert response.status_code == 201, response.text
     fork = response.json()
