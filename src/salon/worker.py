@@ -43,7 +43,8 @@ def build_worker(settings: Settings, queue: Any, *, burst: bool = False) -> Work
         concurrency=settings.worker_concurrency,
         startup=startup,
         shutdown=shutdown,
-        shutdown_grace_period_s=10,
+        # A burst worker stops once no job is left, so only its endless upkeep loops remain: cancel them at once.
+        shutdown_grace_period_s=None if burst else 10,
         burst=burst,
         dequeue_timeout=0.5 if burst else 0,
     )
