@@ -17,6 +17,11 @@ dev: sync
 test: sync
 	$(UV) run --frozen pytest
 
+# Browser tests of the web client (tests_e2e/): headless Debian chromium driven by Playwright; screenshots go to
+# tests_e2e/artifacts/. Needs `chromium` on PATH (apt-get install -y chromium) or SALON_E2E_CHROMIUM.
+e2e: sync
+	$(UV) run --frozen pytest tests_e2e
+
 lint: sync
 	$(UV) run --frozen ruff check src tests benchmarks
 	$(UV) run --frozen ruff format --check src tests benchmarks

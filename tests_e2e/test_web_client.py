@@ -22,3 +22,100 @@ def test_sign_up_and_post_shows_in_own_feed(open_page: Callable[..., Page]) -> N
     expect(post.get_by_role("button", name=re.compile(r"^Unlike"))).to_be_visible()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / "feed-own.png")
+
+
+def test_a_post_reaches_a_followers_open_feed(open_page: Callable[..., Page]) -> None:
+    alice_name, bob_name = unique_name("alice"), unique_name("bob")
+    alice, bob = open_page("alice"), open_page("bob")
+    sign_up(alice, alice_name, "Alice Liddell")
+    sign_up(bob, bob_name, "Bob Builder")
+
+    bob.goto(f"/#/@{alice_name}")
+    expect(bob.get_by_role("heading", name="Alice Liddell")).to_be_visible()
+    bob.get_by_role("button", name="Follow", exact=True).click()
+    expect(bob.get_by_role("button", name="Following")).to_be_visible()
+    bob.get_by_role("link", name="Home").click()
+    expect(bob.get_by_role("heading", name="Home")).to_be_visible()
+
+    alice.get_by_label("Post text").fill("Tea at four, anyone? #wonderland")
+    alice.get_by_role("form", name="New post").get_by_role("button", name="Post").click()
+    expect(alice.get_by_role("article").filter(has_text="Tea at four")).to_be_visible()
+
+    # Bob did nothing: the feed notices the new post on its own and offers it.
+    bob.get_by_role("button", name=re.compile(r"new post")).click(timeout=30_000)
+    post = bob.get_by_role("article").filter(has_text="Tea at four")
+    expect(post).to_be_visible()
+    expect(post.get_by_role("link", name=re.compile("Alice Liddell"))).to_be_visible()
+    bob.screenshot(path=ARTIFACTS / "feed.png")
+
+
+def test_a_direct_message_arrives_live_with_typing_and_read_receipt(open_page: Callable[..., Page]) -> None:
+    alice_name, bob_name = unique_name("alice"), unique_name("bob")
+    alice, bob = open_page("alice"), open_page("bob")
+    sign_up(alice, alice_name, "Alice Liddell")
+    sign_up(bob, bob_name, "Bob Builder")
+    bob.get_by_role("link", name="Chats").click()
+    expect(bob.get_by_text("Choose a chat")).to_be_visible()
+
+    alice.goto(f"/#/@{bob_name}")
+    alice.get_by_role("button", name="Message").click()
+    alice.get_by_label("Message", exact=True).fill("Hi Bob, can you build it?")
+    alice.get_by_label("Message", exact=True).press("Enter")
+    expect(alice.locator("li.message.mine").filter(has_text="can you build it")).to_be_visible()
+
+    # The chat appears in Bob's list while he looks at it, with the unread badge in the navigation.
+    bob.get_by_role("link", name=re.compile("Alice Liddell")).click()
+    expect(bob.locator("li.message").filter(has_text="Hi Bob, can you build it?")).to_be_visible()
+    expect(alice.locator(".receipt")).to_have_text("Seen")
+
+    bob.get_by_label("Message", exact=True).press_sequentially("Yes we ca", delay=40)
+    expect(alice.get_by_text("Bob Builder is typing…")).to_be_visible()
+    bob.get_by_label("Message", exact=True).press_sequentially("n!", delay=40)
+    bob.get_by_label("Message", exact=True).press("Enter")
+    expect(alice.locator("li.message").filter(has_text="Yes we can!")).to_be_visible()
+    expect(alice.get_by_text("Bob Builder is typing…")).to_be_hidden()
+
+    alice.get_by_label("Message", exact=True).fill("Great, see you on Monday")
+    alice.get_by_label("Message", exact=True).press("Enter")
+    expect(bob.locator("li.message").filter(has_text="see you on Monday")).to_be_visible()
+    bob.screenshot(path=ARTIFACTS / "chat.png")
+
+
+def test_an_ai_reply_streams_survives_a_reload_and_forks(open_page: Callable[..., Page]) -> None:
+    page = open_page("carol")
+    sign_up(page, unique_name("carol"), "Carol Danvers")
+    page.get_by_role("link", name="AI", exact=True).click()
+    page.get_by_role("button", name="New conversation").click()
+    page.get_by_label("Message", exact=True).fill("What is salon?")
+    page.get_by_label("Message", exact=True).press("Enter")
+
+    reply = page.locator("li.message.model").last
+    expect(reply).to_have_class(re.compile("streaming"))
+    stop = page.get_by_role("button", name="Stop the reply")
+    expect(stop).to_be_visible()
+    expect(reply.locator(".bubble")).not_to_be_empty()
+    first = reply.locator(".bubble").inner_text()
+    page.wait_for_timeout(600)
+    later = reply.locator(".bubble").inner_text()
+    assert len(later) > len(first) > 0, "the reply did not grow token by token"
+    page.screenshot(path=ARTIFACTS / "ai-streaming.png")
+    expect(reply).not_to_have_class(re.compile("streaming"), timeout=30_000)
+    complete = reply.locator(".bubble").inner_text()
+
+    # A second question, and a reload while its reply streams: the page re-attaches and the reply completes.
+    page.get_by_label("Message", exact=True).fill("Tell me more")
+    page.get_by_label("Message", exact=True).press("Enter")
+    expect(page.locator("li.message.model").nth(1)).to_have_class(re.compile("streaming"))
+    page.wait_for_timeout(800)
+    page.reload()
+    resumed = page.locator("li.message.model").nth(1)
+    expect(resumed).to_have_class(re.compile("streaming"))
+    expect(page.get_by_role("button", name="Stop the reply")).to_be_visible()
+    expect(resumed).not_to_have_class(re.compile("streaming"), timeout=30_000)
+    expect(resumed.locator(".bubble")).not_to_be_empty()
+
+    # Fork from the first reply: a new conversation holding the first exchange only.
+    page.locator("li.message.model").first.get_by_role("button", name="Fork from here").click()
+    expect(page.get_by_text("Forked conversation")).to_be_visible()
+    expect(page.locator("li.message")).to_have_count(2)
+    expect(page.locator("li.message.model .bubble")).to_have_text(complete)

@@ -27,7 +27,7 @@ function conversationList(activeId) {
     fetchPage: (cursor) => api("/ai/conversations", { query: { cursor } }),
     renderItem: (conversation) => conversationRow(conversation, activeId),
   });
-  const start = h("button.primary", { type: "button" }, icon("plus", 16), " New");
+  const start = h("button.primary", { type: "button", "aria-label": "New conversation" }, icon("plus", 16), " New");
   start.addEventListener("click", () => busy(start, async () => {
     const conversation = await api("/ai/conversations", { method: "POST", body: { kind: "chat" } });
     location.hash = `/ai/${conversation.id}`;
@@ -108,7 +108,7 @@ async function conversationPane(pane, conversationId, list) {
       ? (message.error?.detail || "The reply failed.") : "";
     view.status.classList.toggle("failed", message.status === "failed");
     view.tools.replaceChildren();
-    if (message.status !== "streaming") {
+    if (message.role === "model" && message.status !== "streaming") {
       const fork = h("button.link.small", { type: "button", title: "Start a new conversation from this point" }, icon("fork", 14), " Fork from here");
       fork.addEventListener("click", () => busy(fork, async () => {
         const copy = await api(`/ai/conversations/${conversationId}/fork`, { method: "POST", body: { message_id: message.id } });
@@ -121,6 +121,7 @@ async function conversationPane(pane, conversationId, list) {
 
   function show(message) {
     const view = nodes.get(message.id);
+    messages.querySelector(".intro")?.remove();
     if (view) paint(view, message);
     else messages.append(bubble(message).node);
     scroller.scrollTop = scroller.scrollHeight;
