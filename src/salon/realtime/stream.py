@@ -19,6 +19,7 @@ import anyio
 import msgspec
 from litestar.response import ServerSentEventMessage
 
+from salon.lib import shutdown
 from salon.realtime import eventlog, presence
 from salon.realtime.eventlog import LogEntry, Snapshot, StreamId
 from salon.realtime.events import Refetch
@@ -29,6 +30,7 @@ log = logging.getLogger("salon.realtime.stream")
 
 OPENING_COMMENT = "salon events"
 HEARTBEAT_COMMENT = "heartbeat"
+CLOSE_BOOKKEEPING_SECONDS = 2.0
 REFETCH_PAYLOAD = msgspec.json.encode(Refetch()).decode()
 
 
@@ -110,9 +112,15 @@ class EventStream:
         return ServerSentEventMessage(id=event.entry_id, event=event.name, data=event.payload)
 
     async def _closed(self) -> None:
+        """Record the end of the stream for presence. Not while shutting down: Valkey may be stopping too, and
+        thousands of streams ending at once must not hold the process past Granian's kill timeout; their leases
+        run out by themselves (as for a crashed process)."""
+        if shutdown.requested():
+            return
         try:
-            await presence.stream_closed(
-                self.user_id, self.stream_id, grace_ms=self.settings.presence_grace_seconds * 1000
-            )
-        except Exception:  # Valkey gone during shutdown: the stream's lease simply runs out
+            async with asyncio.timeout(CLOSE_BOOKKEEPING_SECONDS):
+                await presence.stream_closed(
+                    self.user_id, self.stream_id, grace_ms=self.settings.presence_grace_seconds * 1000
+                )
+        except Exception:  # Valkey unreachable: the stream's lease simply runs out
             log.warning("could not record the end of stream %s", self.stream_id, exc_info=True)
