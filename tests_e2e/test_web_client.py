@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import httpx
+import pyotp
 from playwright.sync_api import Page, expect
 
-from tests_e2e.conftest import ARTIFACTS, sign_up, unique_name
+from tests_e2e.conftest import ARTIFACTS, PASSWORD, Stack, sign_up, unique_name
 
 
 def test_sign_up_and_post_shows_in_own_feed(open_page: Callable[..., Page]) -> None:
@@ -34,6 +36,8 @@ def test_a_post_reaches_a_followers_open_feed(open_page: Callable[..., Page]) ->
     expect(bob.get_by_role("heading", name="Alice Liddell")).to_be_visible()
     bob.get_by_role("button", name="Follow", exact=True).click()
     expect(bob.get_by_role("button", name="Following")).to_be_visible()
+    # Alice's unread badge counts the follow as soon as the worker has made the notification.
+    expect(alice.get_by_role("link", name=re.compile("Notifications")).locator(".badge-count")).to_have_text("1")
     bob.get_by_role("link", name="Home").click()
     expect(bob.get_by_role("heading", name="Home")).to_be_visible()
 
@@ -119,3 +123,36 @@ def test_an_ai_reply_streams_survives_a_reload_and_forks(open_page: Callable[...
     expect(page.get_by_text("Forked conversation")).to_be_visible()
     expect(page.locator("li.message")).to_have_count(2)
     expect(page.locator("li.message.model .bubble")).to_have_text(complete)
+
+
+def test_errors_are_shown_and_sign_in_asks_for_the_second_factor(open_page: Callable[..., Page], stack: Stack) -> None:
+    username = unique_name("erin")
+    tokens = httpx.post(
+        f"{stack.url}/api/v1/auth/register",
+        json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+    ).json()
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    secret = httpx.post(f"{stack.url}/api/v1/auth/2fa/setup", headers=headers).json()["secret"]
+    enabled = httpx.post(
+        f"{stack.url}/api/v1/auth/2fa/enable", headers=headers, json={"code": pyotp.TOTP(secret).now()}
+    )
+    recovery_code = enabled.json()["recovery_codes"][0]
+
+    # The problem's detail is shown to the person: here, a username someone already has.
+    page = open_page("erin")
+    page.goto("/#/signup")
+    page.get_by_label("Username", exact=True).fill(username.upper())
+    page.get_by_label("Email").fill("someone.else@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("alert")).to_have_text("This username is taken (usernames ignore case). Choose another.")
+
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Username or email").fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("group", name="Two-factor authentication")).to_be_visible()
+    expect(page.get_by_label("Authentication code")).to_be_focused()
+    page.get_by_label("Or a recovery code").fill(recovery_code)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
