@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
 from tests.helpers import create_user
@@ -54,3 +56,18 @@ async def test_a_blocked_viewer_cannot_see_the_blockers_profile(client: httpx.As
     assert (await client.get("/api/v1/users/bob", headers=alice.headers)).status_code == 200
     assert (await client.get("/api/v1/users/bob/relationship", headers=alice.headers)).json()["blocking"] is True
     assert (await client.get("/api/v1/users/alice")).status_code == 200
+
+
+async def test_visiting_a_profile_raises_feed_affinity_once_a_day(client: httpx.AsyncClient) -> None:
+    from salon.feed.affinity import affinities
+
+    alice = await create_user(client, "alice")
+    bob = await create_user(client, "bob")
+    assert await affinities(uuid.UUID(alice.id), [uuid.UUID(bob.id)]) == {}
+    await client.get("/api/v1/users/bob", headers=alice.headers)
+    first = await affinities(uuid.UUID(alice.id), [uuid.UUID(bob.id)])
+    assert first[uuid.UUID(bob.id)] > 0
+    await client.get("/api/v1/users/bob", headers=alice.headers)
+    assert await affinities(uuid.UUID(alice.id), [uuid.UUID(bob.id)]) == first, "one visit a day counts"
+    await client.get("/api/v1/users/alice", headers=alice.headers)
+    assert await affinities(uuid.UUID(alice.id), [uuid.UUID(alice.id)]) == {}, "no affinity with yourself"

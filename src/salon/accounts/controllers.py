@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post, put
@@ -29,6 +30,7 @@ from salon.accounts.schemas import (
     TotpSetup,
 )
 from salon.accounts.sessions import ClientInfo
+from salon.feed.affinity import record_profile_visit
 from salon.lib.auth import Viewer, require_role
 from salon.lib.errors import NotFound
 from salon.lib.ids import parse_id
@@ -141,12 +143,15 @@ class UsersController(Controller):
         await services.deactivate(settings, viewer, data, client_info(request))
 
     @get("/{username:str}", operation_id="get_profile", opt=PUBLIC)
-    async def get_profile(self, username: FromPath[str], maybe_viewer: MaybeViewer) -> Profile:
+    async def get_profile(self, username: FromPath[str], maybe_viewer: MaybeViewer, settings: Config) -> Profile:
         """Anyone's public profile (no email). 404 for unknown or deactivated users, and for a viewer the user has
         blocked (the blocker can still look up whom they blocked)."""
         profile = await services.public_profile(username)
-        if maybe_viewer is not None and await has_blocked(profile.id, maybe_viewer.id):
-            raise NotFound(f"No user is called {username!r}.")
+        if maybe_viewer is not None:
+            if await has_blocked(profile.id, maybe_viewer.id):
+                raise NotFound(f"No user is called {username!r}.")
+            # A profile visit is an affinity signal for the ranked home feed (once per viewer, user and day).
+            await record_profile_visit(maybe_viewer.id, profile.id, settings, datetime.now(tz=UTC).date().isoformat())
         return profile
 
 
