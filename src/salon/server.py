@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar, Router
@@ -28,6 +29,8 @@ from salon.settings import Settings, get_settings
 from salon.system.controllers import HealthController
 from salon.web import ROUTES as WEB_CLIENT_ROUTES
 
+log = logging.getLogger("salon.server")
+
 API_PREFIX = "/api/v1"
 SWAGGER_ASSETS = "/static/swagger-ui"
 
@@ -35,6 +38,14 @@ SWAGGER_ASSETS = "/static/swagger-ui"
 class SalonMetrics(PrometheusController):
     path = "/metrics"
     include_in_schema = False
+
+
+async def _quietly(closing: Awaitable[None], what: str) -> None:
+    """Close a store connection on shutdown; the store may already be gone (salon dev stops everything at once)."""
+    try:
+        await closing
+    except Exception:
+        log.debug("closing the %s failed during shutdown", what, exc_info=True)
 
 
 def _lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
@@ -48,9 +59,9 @@ def _lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextMa
         try:
             yield
         finally:
-            await jobs.close()
-            await valkey_client.close()
-            await db.close_pool()
+            await _quietly(jobs.close(), "job queue")
+            await _quietly(valkey_client.close(), "valkey")
+            await _quietly(db.close_pool(), "postgres pool")
 
     return lifespan
 
