@@ -51,6 +51,17 @@ def test_a_post_reaches_a_followers_open_feed(open_page: Callable[..., Page]) ->
     expect(post).to_be_visible()
     expect(post.get_by_role("link", name=re.compile("Alice Liddell"))).to_be_visible()
     bob.screenshot(path=ARTIFACTS / "feed.png")
+    bob.set_viewport_size({"width": 390, "height": 844})
+    bob.screenshot(path=ARTIFACTS / "feed-mobile.png")
+
+    # Opening the notifications moves the read marker: the badge clears.
+    alice.get_by_role("link", name=re.compile("Notifications")).click()
+    expect(alice.get_by_role("link", name=re.compile("Bob Builder followed you"))).to_be_visible()
+    expect(alice.get_by_role("link", name=re.compile("Notifications")).locator(".badge-count")).to_be_hidden()
+    alice.goto(f"/#/@{bob_name}")
+    expect(alice.get_by_role("button", name="Follow", exact=True)).to_be_visible()
+    expect(alice.get_by_text("Bob Builder has not posted yet.")).to_be_visible()
+    alice.screenshot(path=ARTIFACTS / "profile.png")
 
 
 def test_a_direct_message_arrives_live_with_typing_and_read_receipt(open_page: Callable[..., Page]) -> None:
