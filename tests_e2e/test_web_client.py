@@ -167,3 +167,25 @@ def test_errors_are_shown_and_sign_in_asks_for_the_second_factor(open_page: Call
     page.get_by_label("Or a recovery code").fill(recovery_code)
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Home")).to_be_visible()
+
+
+def test_a_goal_with_a_check_in_and_its_coach(open_page: Callable[..., Page]) -> None:
+    page = open_page("gina")
+    sign_up(page, unique_name("gina"), "Gina Runner")
+    page.get_by_role("link", name="Goals").click()
+    page.get_by_label("Goal", exact=True).fill("Run 100 km")
+    page.get_by_label("Target").fill("100")
+    page.get_by_label("Unit").fill("km")
+    page.get_by_role("button", name="Create goal").click()
+    expect(page.get_by_role("heading", name="Run 100 km")).to_be_visible()
+
+    page.get_by_label("How much (km)").fill("5")
+    page.get_by_label("Note").fill("Easy morning run")
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_text("5 / 100 km")).to_be_visible()
+    expect(page.get_by_role("feed", name="Check-ins").get_by_text("Easy morning run")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "goal.png")
+
+    page.get_by_role("button", name="Talk to the coach").click()
+    expect(page.get_by_role("region", name="AI conversation")).to_be_visible()
+    expect(page.get_by_label("Message", exact=True)).to_be_visible()

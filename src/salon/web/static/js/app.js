@@ -10,6 +10,7 @@ import { authView } from "./views/auth.js";
 import { chatsView } from "./views/chats.js";
 import { bookmarksView, exploreView, tagView, trendingBox } from "./views/explore.js";
 import { feedView } from "./views/feed.js";
+import { goalView, goalsView } from "./views/goals.js";
 import { friendsView, notificationsView } from "./views/notifications.js";
 import { postView } from "./views/post.js";
 import { profileView } from "./views/profile.js";
@@ -43,6 +44,8 @@ route("/chats", signedIn(chatsView));
 route("/chats/:id", signedIn(chatsView));
 route("/ai", signedIn(aiView));
 route("/ai/:id", signedIn(aiView));
+route("/goals", signedIn(goalsView));
+route("/goals/:id", signedIn(goalView));
 
 function navigateHome() {
   location.hash = "/feed";
@@ -97,6 +100,7 @@ const NAV = [
   ["/notifications", "bell", "Notifications", "notifications"],
   ["/chats", "chat", "Chats", "chats"],
   ["/ai", "spark", "AI"],
+  ["/goals", "flag", "Goals"],
   ["/bookmarks", "bookmark", "Bookmarks"],
   ["/friends", "user", "Friends"],
 ];
