@@ -29,6 +29,7 @@ TimeZone = Annotated[str, Meta(min_length=1, max_length=64, description="an IANA
 TotpCode = Annotated[str, Meta(pattern=r"^\d{6}$", description="the 6-digit code from the authenticator app")]
 RecoveryCodeText = Annotated[str, Meta(min_length=8, max_length=32, description="a one-time recovery code")]
 OpaqueToken = Annotated[str, Meta(min_length=1, max_length=512)]
+MediaId = Annotated[str, Meta(min_length=1, max_length=64, description="the id of your processed upload")]
 
 
 # Requests ---------------------------------------------------------------------------------------------------------
@@ -63,6 +64,8 @@ class ProfilePatch(RequestBody):
     location: Location | UnsetType = UNSET
     website: Website | UnsetType = UNSET
     timezone: TimeZone | UnsetType = UNSET
+    avatar_media_id: MediaId | UnsetType | None = UNSET  # null clears it
+    cover_media_id: MediaId | UnsetType | None = UNSET  # null clears it
 
 
 class PasswordChangeBody(RequestBody):

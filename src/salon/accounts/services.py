@@ -28,9 +28,11 @@ from salon.accounts.tables import User
 from salon.lib import auth, db, events
 from salon.lib.auth import Viewer
 from salon.lib.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from salon.media import services as media
 from salon.settings import Settings
 
 WRONG_CREDENTIALS = "Wrong username, email or password."
+PROFILE_IMAGES = {"avatar_media_id": "avatar", "cover_media_id": "cover"}  # patch field -> media subject type
 PROFILE_COLUMNS = (
     User.id,
     User.username,
@@ -244,13 +246,25 @@ def _check_timezone(name: str) -> None:
 async def update_me(user_id: uuid.UUID, patch: ProfilePatch) -> Me:
     if patch.timezone is not msgspec.UNSET:
         _check_timezone(patch.timezone)
-    changes = {getattr(User, name): value.strip() for name, value in msgspec.structs.asdict(patch).items()
-               if value is not msgspec.UNSET}  # fmt: skip
+    given = {name: value for name, value in msgspec.structs.asdict(patch).items() if value is not msgspec.UNSET}
+    images = {name: await _profile_image(user_id, name, given.pop(name)) for name in PROFILE_IMAGES if name in given}
+    changes: dict[Any, Any] = {getattr(User, name): value.strip() for name, value in given.items()}
+    changes.update({getattr(User, name): media_id for name, media_id in images.items()})
     if changes:
         changes[User.updated_at] = datetime.now(tz=UTC)
         async with db.unit_of_work():
             await User.update(changes).where((User.id == user_id) & (User.is_active.eq(True)))
+            for name, media_id in images.items():
+                if media_id is not None:
+                    await media.attach([media_id], PROFILE_IMAGES[name], user_id, user_id)
     return await get_me(user_id)
+
+
+async def _profile_image(user_id: uuid.UUID, field: str, media_id: str | None) -> uuid.UUID | None:
+    """The parsed id of an avatar or cover (the user's own processed upload; 422 otherwise), or None to clear it."""
+    if media_id is None:
+        return None
+    return (await media.usable_media(user_id, [media_id], field))[0]
 
 
 async def public_profile(username: str) -> Profile:
