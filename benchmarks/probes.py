@@ -161,3 +161,98 @@ async def probe_event_delivery(
             with contextlib.suppress(BaseException):
                 await task
     return {"delivery_ms": percentiles(delays), "undelivered_after_2s": len(sent), "send_failures": failures}
+
+
+# Fan-out to a large audience ---------------------------------------------------------------------------------------
+
+# How many of KEYS (timelines) lack ARGV[1] (a post member): one round trip, whatever the audience size.
+_MISSING = """
+local missing = 0
+for _, key in ipairs(KEYS) do
+  if not redis.call('ZSCORE', key, ARGV[1]) then missing = missing + 1 end
+end
+return missing
+"""
+
+
+async def _followers(database_url: str, author: str) -> list[uuid.UUID]:
+    import asyncpg
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT f.follower FROM follows f JOIN users u ON u.id = f.followee WHERE u.username = $1", author
+        )
+    finally:
+        await conn.close()
+    return [row["follower"] for row in rows]
+
+
+async def _build_timelines(valkey: Any, keys: list[str], ttl: int = 3600) -> None:
+    """Fan-out writes only into timelines that exist (salon.feed.timeline): mark every follower's timeline as built
+    (its sentinel), as if each had read their feed recently, so the post must reach all of them."""
+    from salon.feed.timeline import SENTINEL
+
+    for start in range(0, len(keys), 1000):
+        async with valkey.pipeline(transaction=False) as pipe:
+            for key in keys[start : start + 1000]:
+                pipe.zadd(key, {SENTINEL: float("-inf")}, nx=True)
+                pipe.expire(key, ttl)
+            await pipe.execute()
+
+
+async def probe_fanout(
+    api: str,
+    password: str,
+    *,
+    delay: float,
+    seconds: float,
+    database_url: str,
+    valkey_url: str,
+    author_index: int = 0,
+    deadline_s: float = 10.0,
+    poll_s: float = 0.02,
+) -> dict[str, Any]:
+    """Posts by the seeded user with the most followers (``user00000``), one at a time while k6 makes the write load:
+    the HTTP time of each create, and the time from sending it until the last follower's ``timeline:{id}`` holds the
+    post (polled every ``poll_s`` with one server-side script over all the follower timelines)."""
+    from valkey.asyncio import Valkey
+
+    from salon.feed.timeline import timeline_key
+
+    author = f"user{author_index:05d}"
+    followers = await _followers(database_url, author)
+    keys = [timeline_key(follower) for follower in followers]
+    valkey = Valkey.from_url(valkey_url, decode_responses=True)
+    result: dict[str, Any] = {"author": author, "followers": len(followers)}
+    http_ms: list[float] = []
+    last_follower_ms: list[float] = []
+    late = 0
+    try:
+        await _build_timelines(valkey, keys)
+        missing = valkey.register_script(_MISSING)
+        async with httpx.AsyncClient(timeout=30) as client:
+            session = await sign_in(client, api, author_index, password)
+            await asyncio.sleep(delay)
+            until = time.monotonic() + max(1.0, seconds - delay)
+            while time.monotonic() < until:
+                sent = time.monotonic()
+                res = await client.post(f"{api}/posts", json={"content": "fan-out probe #benchmarks"},
+                                        headers=_auth(session))  # fmt: skip
+                http_ms.append((time.monotonic() - sent) * 1000)
+                res.raise_for_status()
+                member = uuid.UUID(res.json()["id"]).hex
+                while await missing(keys=keys, args=[member]):
+                    if time.monotonic() - sent > deadline_s:
+                        late += 1
+                        break
+                    await asyncio.sleep(poll_s)
+                else:
+                    last_follower_ms.append((time.monotonic() - sent) * 1000)
+    finally:
+        await valkey.aclose()
+    return result | {
+        "http_ms": percentiles(http_ms),
+        "last_follower_ms": percentiles(last_follower_ms),
+        f"not_complete_after_{deadline_s:.0f}s": late,
+    }

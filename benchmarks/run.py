@@ -42,7 +42,7 @@ RESULTS = HERE / "RESULTS.md"
 HOST = "127.0.0.1"
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
-from benchmarks.probes import probe_ai_chunks, probe_event_delivery  # noqa: E402
+from benchmarks.probes import probe_ai_chunks, probe_event_delivery, probe_fanout  # noqa: E402
 from benchmarks.seed import PASSWORD  # noqa: E402
 
 QUICK_SEED = {"users": 2000, "follows": 50, "posts": 20000}
@@ -118,14 +118,28 @@ def granian(app: str, port: int, workers: int) -> list[str]:
 # Resource sampling -----------------------------------------------------------------------------------------------
 
 
+def run_queue_wait_ns(pid: int) -> int:
+    """Nanoseconds the threads of ``pid`` have spent runnable but waiting for a CPU (Linux schedstat; 0 elsewhere)."""
+    total = 0
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                total += int((task / "schedstat").read_text().split()[1])
+    return total
+
+
 class Sampler:
-    """CPU (percent of one core, summed over the tree) and peak RSS of a process and all its descendants."""
+    """CPU (percent of one core, summed over the tree) and peak RSS of a process and all its descendants, and how
+    long its threads waited for a CPU while runnable (percent of one core's time, summed): on a machine shared with
+    other work a server can be starved of CPU while its own CPU figure looks low."""
 
     def __init__(self, pid: int, interval: float = 0.5) -> None:
         self.root = psutil.Process(pid)
         self.interval = interval
         self.cpu: list[float] = []
         self.peak_rss = 0
+        self.cpu_wait: list[float] = []
+        self._waited: dict[int, int] = {}
         self._known: dict[int, psutil.Process] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -142,12 +156,16 @@ class Sampler:
     def _run(self) -> None:
         self._tree()
         while not self._stop.wait(self.interval):
-            cpu, rss = 0.0, 0
+            cpu, rss, waited = 0.0, 0, 0
             for proc in self._tree():
                 with contextlib.suppress(psutil.Error):
                     cpu += proc.cpu_percent(None)
                     rss += proc.memory_info().rss
+                now = run_queue_wait_ns(proc.pid)
+                waited += now - self._waited.get(proc.pid, now)
+                self._waited[proc.pid] = now
             self.cpu.append(cpu)
+            self.cpu_wait.append(waited / (self.interval * 1e9) * 100)
             self.peak_rss = max(self.peak_rss, rss)
 
     def __enter__(self) -> Sampler:
@@ -162,6 +180,11 @@ class Sampler:
     def mean_cpu(self) -> float:
         busy = self.cpu[1:] or self.cpu  # the first interval includes start-up of the load
         return sum(busy) / len(busy) if busy else 0.0
+
+    @property
+    def mean_cpu_wait(self) -> float:
+        waits = self.cpu_wait[1:] or self.cpu_wait
+        return sum(waits) / len(waits) if waits else 0.0
 
 
 # Scenarios -------------------------------------------------------------------------------------------------------
@@ -193,6 +216,7 @@ class Result:
     p99: float | None = None
     errors: float = 0.0
     cpu_percent: float = 0.0
+    cpu_wait_percent: float = 0.0  # runnable but waiting for a CPU (percent of one core's time)
     peak_rss_mib: float = 0.0
     reference: str | None = None
     ratio: float | None = None
@@ -270,7 +294,9 @@ def summarise(scenario: Scenario, summary: dict[str, Any], sampler: Sampler, sec
         rate = float(metric(summary, "streams_held").get("count", 0))
         errors = metric(summary, "stream_errors").get("rate", 0.0)
     else:
-        rate = metric(summary, "http_reqs").get("rate", 0.0)
+        # k6's own http_reqs rate divides by the whole run, setup included (argon2 sign-ins of every VU, warm-up
+        # reads), which understated salon's rates several times over: count the measured requests over the load phase.
+        rate = latency.get("count", 0) / seconds
         errors = failed
     keep = {name: values.get("values", {}) for name, values in summary.get("metrics", {}).items()}
     return Result(
@@ -283,6 +309,7 @@ def summarise(scenario: Scenario, summary: dict[str, Any], sampler: Sampler, sec
         p99=latency.get("p(99)"),
         errors=errors,
         cpu_percent=sampler.mean_cpu,
+        cpu_wait_percent=sampler.mean_cpu_wait,
         peak_rss_mib=sampler.peak_rss / 2**20,
         reference=scenario.reference,
         metrics=keep,
@@ -404,7 +431,7 @@ class Bench:
     def _start_probe(self, scenario: Scenario, into: dict[str, Any]) -> threading.Thread | None:
         if scenario.probe is None:
             return None
-        probes: dict[str, Any] = {"ai_chunks": probe_ai_chunks, "events": probe_event_delivery}
+        probes: dict[str, Any] = {"ai_chunks": probe_ai_chunks, "events": probe_event_delivery, "fanout": probe_fanout}
         function = probes.get(scenario.probe)
         if function is None:
             return None
@@ -412,6 +439,8 @@ class Bench:
         options: dict[str, Any] = {"delay": 8.0, "seconds": k6_duration_seconds(scenario, self.args)}
         if scenario.standin:  # start once the load is running; subtract the stand-in's own pacing
             options.update(delay=3.0, pacing_ms=scenario.standin[1])
+        if scenario.probe == "fanout":  # reads the followers from Postgres and polls their timelines in Valkey
+            options.update(delay=3.0, database_url=self.stores.database_url, valkey_url=self.stores.valkey_url)
 
         def target() -> None:
             try:
@@ -445,16 +474,19 @@ def _ms(value: float | None) -> str:
 
 
 def table(results: list[Result]) -> str:
-    header = "| scenario | rate | p50 ms | p95 ms | p99 ms | errors | CPU % | peak RSS MiB | ratio to reference |"
-    lines = [header, "|---|---|---|---|---|---|---|---|---|"]
+    header = (
+        "| scenario | rate | p50 ms | p95 ms | p99 ms | errors | CPU % | CPU wait % | peak RSS MiB "
+        "| ratio to reference |"
+    )
+    lines = [header, "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         if r.status != "ok":
-            lines.append(f"| {r.name} | {r.status} | | | | | | | |")
+            lines.append(f"| {r.name} | {r.status} | | | | | | | | |")
             continue
         ratio = f"{r.ratio:.0%} of {r.reference}" if r.ratio is not None else "-"
         lines.append(
             f"| {r.name} | {r.rate:,.1f} {r.unit} | {_ms(r.p50)} | {_ms(r.p95)} | {_ms(r.p99)} | {r.errors:.2%} | "
-            f"{r.cpu_percent:.0f} | {r.peak_rss_mib:,.0f} | {ratio} |"
+            f"{r.cpu_percent:.0f} | {r.cpu_wait_percent:.0f} | {r.peak_rss_mib:,.0f} | {ratio} |"
         )
     return "\n".join(lines)
 
