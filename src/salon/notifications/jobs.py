@@ -9,8 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from salon.ai.events import ConversationForked
+from salon.chat.events import ChatMessageCreated
 from salon.goals.events import GoalCompleted, GoalInvited, GoalNudged
 from salon.lib.events import subscriber
+from salon.moderation.events import ModerationDecided
 from salon.notifications.services import Activity, notify, withdraw, withdraw_about_post
 from salon.posts.events import (
     PostDeleted,
@@ -22,6 +24,7 @@ from salon.posts.events import (
     PostUnreposted,
     UserMentioned,
 )
+from salon.realtime.presence import active_user_ids
 from salon.social.events import FriendAccepted, FriendRequested, UserFollowed, UserUnfollowed
 
 
@@ -132,3 +135,26 @@ async def on_goal_nudged(event: GoalNudged) -> None:
 async def on_conversation_forked(event: ConversationForked) -> None:
     fork = Activity("ai_fork", event.post_author_id, event.forker_id, f"ai_fork:{event.post_id}", event.post_id)
     await notify(replace(fork, at=event.created_at))
+
+
+@subscriber("chat.message_created")
+async def on_chat_message_created(event: ChatMessageCreated) -> None:
+    """Members who are not active in a client right now (offline, or idle) hear of the message: one unread group per
+    chat collecting its senders. Those active see it live on their stream instead."""
+    active = await active_user_ids(event.recipient_ids)
+    for recipient_id in event.recipient_ids:
+        if recipient_id not in active:
+            message = Activity("message", recipient_id, event.sender_id, f"message:{event.chat_id}")
+            await notify(replace(message, at=event.created_at))
+
+
+@subscriber("moderation.decided")
+async def on_moderation_decided(event: ModerationDecided) -> None:
+    """The author hears of a decision against their content or account (an approval changes nothing for them), each
+    reporter of the outcome of their report. Addressed from the recipient themself: moderators stay anonymous."""
+    if event.author_id is not None and event.action != "approve":
+        key = f"moderation:{event.action}:{event.decision_id}"
+        await notify(Activity("moderation", event.author_id, event.author_id, key))
+    for reporter_id in event.reporter_ids:
+        key = f"report_outcome:{event.action}:{event.decision_id}"
+        await notify(Activity("report_outcome", reporter_id, reporter_id, key))

@@ -11,7 +11,7 @@ from salon.social.schemas import UserSummary
 
 NotificationType = Literal[
     "like", "repost", "quote", "reply", "mention", "follow", "friend_request", "friend_accept",
-    "goal_invite", "goal_completed", "goal_nudge", "ai_fork",
+    "goal_invite", "goal_completed", "goal_nudge", "ai_fork", "message", "moderation", "report_outcome",
 ]  # fmt: skip
 NOTIFICATION_TYPES: tuple[str, ...] = NotificationType.__args__  # type: ignore[attr-defined]
 

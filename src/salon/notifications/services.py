@@ -26,7 +26,8 @@ from salon.notifications.tables import Notification
 from salon.social import services as social
 
 LATEST_ACTORS = 3
-SELF_ADDRESSED_TYPES = frozenset({"goal_nudge"})  # reminders about the recipient's own goal may name them as actor
+# Reminders about the recipient's own goal, and moderation outcomes (moderators stay anonymous), name them as actor.
+SELF_ADDRESSED_TYPES = frozenset({"goal_nudge", "moderation", "report_outcome"})
 NOTIFICATION_COLUMNS = "id, type, group_key, activity_id, actor_count, post_id, created_at, updated_at, open"
 
 

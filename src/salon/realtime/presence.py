@@ -143,6 +143,19 @@ async def presence_of(viewer_id: str, user_ids: list[uuid.UUID]) -> list[UserPre
     return result
 
 
+async def active_user_ids(user_ids: Iterable[str]) -> set[str]:
+    """Of ``user_ids``, those connected whose client says they are active (not idle): their real state, also when
+    they hide their presence. For the server's own decisions (e.g. whether to notify); never shown to anyone."""
+    ids = list(user_ids)
+    now = _now_ms()
+    async with valkey_client.client().pipeline(transaction=False) as pipe:
+        for user_id in ids:
+            pipe.zcount(_streams_key(user_id), now, "+inf")
+            pipe.hget(_state_key(user_id), "mode")
+        replies = await pipe.execute()
+    return {user_id for index, user_id in enumerate(ids) if replies[2 * index] > 0 and replies[2 * index + 1] != "idle"}
+
+
 async def preference(user_id: str) -> PresencePreference:
     rows = await PresenceSetting.select(PresenceSetting.hidden).where(PresenceSetting.owner == user_id)
     return PresencePreference(hidden=bool(rows and rows[0]["hidden"]))
