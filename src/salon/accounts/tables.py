@@ -23,7 +23,7 @@ class User(Table, tablename="users"):
     avatar_media_id = UUID(null=True, default=None)
     cover_media_id = UUID(null=True, default=None)
     timezone = Varchar(length=64, default="UTC")
-    followers_count = Integer(default=0)
+    followers_count = Integer(default=0, index=True)  # the feed finds followed authors above the fan-out threshold
     following_count = Integer(default=0)
     posts_count = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
