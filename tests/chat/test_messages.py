@@ -53,7 +53,7 @@ async def test_content_and_media_validation(client: httpx.AsyncClient) -> None:
     assert long.status_code == 422
     assert long.json()["max_length"] == 1000
     assert media.status_code == 422
-    assert "not available yet" in media.json()["detail"]
+    assert "not an image you uploaded" in media.json()["detail"]  # media in messages: tests/chat/test_media.py
     assert bad_reply.status_code == 422
     assert bad_reply.json()["field"] == "reply_to_id"
     assert unknown.status_code in (400, 422)

@@ -32,6 +32,7 @@ from salon.lib.db import unit_of_work
 from salon.lib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.lib.ids import new_id, parse_id
 from salon.lib.pagination import Page, decode_cursor, split_page
+from salon.media import services as media
 from salon.realtime.typing_indicators import send_typing
 from salon.settings import Settings
 from salon.social.services import users_by_id
@@ -52,22 +53,14 @@ def clean_content(content: str, settings: Settings) -> str:
     return text
 
 
-def _reject_media(media_ids: list[str]) -> None:
-    if media_ids:
-        raise ValidationFailed(
-            "Media attachments are not available yet: send media_ids as an empty list (or leave it out).",
-            extra={"field": "media_ids"},
-        )
-
-
 def _idempotency_key(key: str | None) -> str | None:
     if key is not None and not VALID_IDEMPOTENCY_KEY.match(key):
         raise ValidationFailed("The Idempotency-Key header must be 1-255 visible ASCII characters (a UUID works well).")
     return key
 
 
-def _fingerprint(content: str, reply_to_id: str | None) -> str:
-    return hashlib.sha256(msgspec.json.encode([content, reply_to_id])).hexdigest()[:32]
+def _fingerprint(content: str, reply_to_id: str | None, media_ids: list[str]) -> str:
+    return hashlib.sha256(msgspec.json.encode([content, reply_to_id, media_ids])).hexdigest()[:32]
 
 
 # Writing ------------------------------------------------------------------------------------------------------------
@@ -80,6 +73,7 @@ async def append(
     content: str = "",
     system: SystemInfo | None = None,
     reply_to_id: uuid.UUID | None = None,
+    media_ids: list[uuid.UUID] | None = None,
     idempotency_key: str | None = None,
     fingerprint: str | None = None,
 ) -> dict[str, Any]:
@@ -95,11 +89,12 @@ async def append(
         f"""
         INSERT INTO chat_messages (id, chat, seq, kind, sender, content, system, reply_to_id, media_ids,
                                    idempotency_key, request_fingerprint, created_at)
-        VALUES ({{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}::jsonb, {{}}, ARRAY[]::uuid[], {{}}, {{}}, now())
+        VALUES ({{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}::jsonb, {{}}, {{}}::uuid[], {{}}, {{}}, now())
         RETURNING {MESSAGE_COLUMNS}
         """,
         message_id, chat_id, counter[0]["last_seq"], "system" if system else "text", sender, content,
-        msgspec.json.encode(system).decode() if system else None, reply_to_id, idempotency_key, fingerprint,
+        msgspec.json.encode(system).decode() if system else None, reply_to_id, media_ids or [], idempotency_key,
+        fingerprint,
     )  # fmt: skip
     return rows[0]
 
@@ -115,11 +110,11 @@ async def send(
     user_id: uuid.UUID, chat_id: str, body: MessageCreate, settings: Settings, idempotency_key: str | None
 ) -> tuple[MessageView, bool]:
     """Send a message. Returns ``(message, replayed)``: a retry with the same ``Idempotency-Key`` and body returns
-    the first message; the same key with a different body is a 422."""
+    the first message; the same key with a different body is a 422. ``media_ids`` must be the sender's own processed
+    uploads; they become visible to the members who can read the message."""
     content = clean_content(body.content, settings)
-    _reject_media(body.media_ids)
     key = _idempotency_key(idempotency_key)
-    fingerprint = _fingerprint(content, body.reply_to_id)
+    fingerprint = _fingerprint(content, body.reply_to_id, body.media_ids)
     async with unit_of_work():
         member = await membership(chat_id, user_id, lock=True)
         if key is not None:
@@ -133,10 +128,12 @@ async def send(
                 return (await message_views([previous]))[0], True
         await check_direct_not_blocked(member, user_id)
         reply_to = await _reply_target(member, body.reply_to_id)
+        media_ids = await media.usable_media(user_id, body.media_ids)
         row = await append(
-            member["id"], sender=user_id, content=content, reply_to_id=reply_to, idempotency_key=key,
-            fingerprint=fingerprint,
+            member["id"], sender=user_id, content=content, reply_to_id=reply_to, media_ids=media_ids,
+            idempotency_key=key, fingerprint=fingerprint,
         )  # fmt: skip
+        await media.attach(media_ids, "message", row["id"], user_id)
         await advance_marker(member["id"], user_id, row["seq"])  # what you answer, you have read
         recipients = await member_ids(member["id"])
         view = await announce(row, recipients)
