@@ -5,20 +5,14 @@ import { avatar, busy, displayName, errorBox, formatCount, h, spinner, toast } f
 import { pagedList } from "../paging.js";
 import { postCard } from "../posts.js";
 
-// Profiles carry no relation to the viewer, so it is read from the viewer's own lists (first 100 of each).
+// How the viewer stands with this person, in one request (GET /users/{username}/relationship).
 async function relationTo(username) {
-  const me = session.user.username;
-  const [following, friends, outgoing, incoming] = await Promise.all([
-    api(`/users/${encodeURIComponent(me)}/following`, { query: { limit: 100 } }),
-    api("/friends", { query: { limit: 100 } }),
-    api("/friends/requests", { query: { direction: "outgoing", limit: 100 } }),
-    api("/friends/requests", { query: { direction: "incoming", limit: 100 } }),
-  ]);
+  const relation = await api(`/users/${encodeURIComponent(username)}/relationship`);
   return {
-    following: following.items.some((entry) => entry.user.username === username),
-    friend: friends.items.some((entry) => entry.friend.username === username),
-    outgoing: outgoing.items.find((request) => request.recipient.username === username) || null,
-    incoming: incoming.items.find((request) => request.sender.username === username) || null,
+    following: relation.following,
+    friend: relation.friends,
+    outgoing: relation.outgoing_friend_request_id ? { id: relation.outgoing_friend_request_id } : null,
+    incoming: relation.incoming_friend_request_id ? { id: relation.incoming_friend_request_id } : null,
   };
 }
 
