@@ -69,8 +69,7 @@ async def check_in(viewer: Viewer, goal_id: str, body: CheckinCreate, settings: 
         goal = await _advance_goal(seen.id, value or 0.0, viewer.uuid if completes else None, moment)
         if body.share:
             checkin["post_id"] = await _share(viewer, goal, checkin, settings)
-        me = await store.participant_row(seen.id, viewer.uuid)
-        await _announce_checkin(goal, checkin, me)
+        await _announce_checkin(goal, checkin, await store.participant_row(seen.id, viewer.uuid))
         if completes:
             await announce_completion(goal, str(viewer.uuid))
     seen = await store.see_goal(goal_id, viewer.uuid)

@@ -44,7 +44,7 @@ async def ensure_coach_conversation(goal_id: uuid.UUID, user_id: uuid.UUID, titl
             'SELECT conversation FROM goal_coaches WHERE goal = {} AND "user" = {}', goal_id, user_id
         )
         if rows:
-            return rows[0]["conversation"]  # type: ignore[no-any-return]
+            return rows[0]["conversation"]
         created = await ai.create_conversation(str(user_id), title=f"Coach: {title}"[:200], kind="coach")
         conversation_id = uuid.UUID(created.id)
         await store.sql(

@@ -32,7 +32,7 @@ CHECKIN_COLUMNS = 'c.id, c.goal, c."user", c.value, c.note, c.media_ids, c.local
 
 
 async def sql(query: str, *args: Any) -> list[dict[str, Any]]:
-    return await Goal.raw(query, *args)  # type: ignore[no-any-return]
+    return await Goal.raw(query, *args)
 
 
 def not_found(goal_id: str) -> NotFound:
@@ -51,7 +51,7 @@ class Seen:
 
     @property
     def id(self) -> uuid.UUID:
-        return self.goal["id"]  # type: ignore[no-any-return]
+        return self.goal["id"]
 
     @property
     def role(self) -> str | None:
@@ -93,7 +93,7 @@ async def see_goal(goal_id: str, viewer_id: uuid.UUID, *, lock: bool = False) ->
         """,
         goal["owner"], parsed, viewer_id,
     )  # fmt: skip
-    viewer = rows[0] if rows else {"viewer_timezone": "UTC", "invite_role": None, "blocked": True}
+    viewer: dict[str, Any] = rows[0] if rows else {"viewer_timezone": "UTC", "invite_role": None, "blocked": True}
     me = await participant_row(parsed, viewer_id)
     seen = Seen(goal, me, viewer["invite_role"], viewer_id, viewer["viewer_timezone"])
     if me is None and viewer["invite_role"] is None and (goal["visibility"] != "public" or viewer["blocked"]):

@@ -20,7 +20,6 @@ from piccolo.columns import (
 )
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
-from piccolo.columns.m2m import LazyTableReference
 from piccolo.constraints import Unique
 from piccolo.table import Table
 
@@ -63,7 +62,7 @@ class GoalParticipant(Table, tablename="goal_participants"):
     at least one check-in: ``last_checkin_day`` is that local day."""
 
     id = UUID(primary_key=True, default=new_id)
-    goal = ForeignKey(LazyTableReference("Goal", module_path=__name__), null=False, on_delete=OnDelete.cascade)
+    goal = ForeignKey(Goal, null=False, on_delete=OnDelete.cascade)
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
     role = Varchar(length=16, default="member")
     progress = DoublePrecision(default=0.0)
@@ -83,7 +82,7 @@ class GoalInvite(Table, tablename="goal_invites"):
     """A pending invitation; joining consumes it."""
 
     id = UUID(primary_key=True, default=new_id)
-    goal = ForeignKey(LazyTableReference("Goal", module_path=__name__), null=False, on_delete=OnDelete.cascade)
+    goal = ForeignKey(Goal, null=False, on_delete=OnDelete.cascade)
     invitee = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
     inviter = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
     role = Varchar(length=16, default="member")
@@ -93,7 +92,7 @@ class GoalInvite(Table, tablename="goal_invites"):
 
 class GoalCheckin(Table, tablename="goal_checkins"):
     id = UUID(primary_key=True, default=new_id)
-    goal = ForeignKey(LazyTableReference("Goal", module_path=__name__), null=False, on_delete=OnDelete.cascade)
+    goal = ForeignKey(Goal, null=False, on_delete=OnDelete.cascade)
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
     value = DoublePrecision(null=True, default=None)
     note = Text(default="")
@@ -106,10 +105,8 @@ class GoalMemory(Table, tablename="goal_memories"):
     """A check-in shared as a post. No foreign key to posts: a deleted post keeps its tombstone row."""
 
     id = UUID(primary_key=True, default=new_id)
-    goal = ForeignKey(LazyTableReference("Goal", module_path=__name__), null=False, on_delete=OnDelete.cascade)
-    checkin = ForeignKey(
-        LazyTableReference("GoalCheckin", module_path=__name__), null=False, on_delete=OnDelete.cascade
-    )
+    goal = ForeignKey(Goal, null=False, on_delete=OnDelete.cascade)
+    checkin = ForeignKey(GoalCheckin, null=False, on_delete=OnDelete.cascade)
     author = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
     post_id = UUID()
     created_at = Timestamptz(default=TimestamptzNow())
@@ -119,7 +116,7 @@ class GoalCoach(Table, tablename="goal_coaches"):
     """The coach conversation of one participant for one goal (gone when the conversation is deleted)."""
 
     id = UUID(primary_key=True, default=new_id)
-    goal = ForeignKey(LazyTableReference("Goal", module_path=__name__), null=False, on_delete=OnDelete.cascade)
+    goal = ForeignKey(Goal, null=False, on_delete=OnDelete.cascade)
     user = ForeignKey(User, null=False, on_delete=OnDelete.cascade)
     conversation = ForeignKey(Conversation, null=False, on_delete=OnDelete.cascade, unique=True)
     goal_coaches_unique_user = Unique([goal, user])
