@@ -1,0 +1,40 @@
+"""Fan-out writes (``salon.feed.timeline.push``): many timelines per script call, only built ones, trimmed."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import msgspec
+
+
+async def test_push_writes_every_built_timeline_across_chunks_and_skips_unbuilt_ones(client: httpx.AsyncClient) -> None:
+    from salon.feed import timeline
+    from salon.feed.timeline import SENTINEL, Entry, timeline_key
+    from salon.lib import valkey
+    from salon.settings import get_settings
+
+    settings = msgspec.structs.replace(get_settings(), feed_fanout_chunk_size=3, feed_timeline_max_length=2)
+    built = [uuid.uuid4() for _ in range(7)]  # three chunks of at most 3
+    unbuilt = [uuid.uuid4() for _ in range(2)]
+    store = valkey.client()
+    for user in built:
+        await store.zadd(timeline_key(user), {SENTINEL: float("-inf"), uuid.uuid4().hex: 1})
+    entries = [Entry(uuid.uuid4(), None, 1000), Entry(uuid.uuid4(), uuid.uuid4(), 2000)]
+
+    written = await timeline.push([*built[:4], *unbuilt, *built[4:]], entries, settings)
+
+    assert written == 7
+    for user in built:  # the older entry was trimmed away: two entries kept, plus the sentinel
+        members = await store.zrange(timeline_key(user), 0, -1)
+        assert members == [SENTINEL, entries[0].member, entries[1].member]
+    for user in unbuilt:  # not built: left for a rebuild from Postgres on the next read
+        assert not await store.exists(timeline_key(user))
+
+
+async def test_push_of_nothing_writes_nothing(client: httpx.AsyncClient) -> None:
+    from salon.feed import timeline
+    from salon.settings import get_settings
+
+    assert await timeline.push([], [timeline.Entry(uuid.uuid4(), None, 1)], get_settings()) == 0
+    assert await timeline.push([uuid.uuid4()], [], get_settings()) == 0
