@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post, put
-from litestar.params import JSONBody, Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 
 from salon.lib.auth import Viewer
@@ -19,6 +20,9 @@ from salon.realtime.stream import EventStream
 from salon.settings import Settings
 
 MAX_PRESENCE_USERS = 100
+SignedIn = NamedDependency[Viewer]
+MaybeViewer = NamedDependency[Viewer | None]
+Config = NamedDependency[Settings]
 
 
 class EventStreamController(Controller):
@@ -33,11 +37,11 @@ class EventStreamController(Controller):
     )
     async def open_stream(
         self,
-        maybe_viewer: Viewer | None,
-        settings: Settings,
-        last_event_id_header: Annotated[str | None, Parameter(header="Last-Event-ID", required=False)] = None,
-        last_event_id: str | None = None,
-        ticket: str | None = None,
+        maybe_viewer: MaybeViewer,
+        settings: Config,
+        last_event_id_header: Annotated[str | None, HeaderParameter(name="Last-Event-ID", required=False)] = None,
+        last_event_id: FromQuery[str | None] = None,
+        ticket: FromQuery[str | None] = None,
     ) -> ServerSentEvent:
         """The signed-in user's events as Server-Sent Events (see docs/api.md, "Real-time").
 
@@ -52,7 +56,7 @@ class EventStreamController(Controller):
         return ServerSentEvent(stream.frames())
 
     @post("/ticket", operation_id="create_stream_ticket", status_code=201)
-    async def create_ticket(self, viewer: Viewer, settings: Settings) -> StreamTicket:
+    async def create_ticket(self, viewer: SignedIn, settings: Config) -> StreamTicket:
         """A single-use ticket to open the event stream with ``?ticket=``, valid ``expires_in`` seconds."""
         return await tickets.issue(viewer, settings.stream_ticket_ttl_seconds)
 
@@ -72,13 +76,13 @@ class PresenceController(Controller):
     tags = ["real-time"]
 
     @post("/", operation_id="set_presence", status_code=200)
-    async def set_presence(self, viewer: Viewer, data: JSONBody[PresenceUpdate]) -> UserPresence:
+    async def set_presence(self, viewer: SignedIn, data: JSONBody[PresenceUpdate]) -> UserPresence:
         """Tell salon the user is active (``online``) or away (``idle``); friends and mutual follows are told."""
         return await presence.set_mode(viewer.id, data.status)
 
     @get("/", operation_id="get_presence")
     async def get_presence(
-        self, viewer: Viewer, users: Annotated[list[str], Parameter(query="users", required=True)]
+        self, viewer: SignedIn, users: Annotated[list[str], QueryParameter(name="users", required=True)]
     ) -> PresenceList:
         """Presence of up to 100 users (``?users=id1,id2`` or repeated ``users=``). Hidden users appear offline."""
         raw_ids = [part.strip() for value in users for part in value.split(",") if part.strip()]
@@ -92,12 +96,12 @@ class PresenceController(Controller):
         return PresenceList(items=await presence.presence_of(viewer.id, unique))
 
     @get("/settings", operation_id="get_presence_settings")
-    async def get_settings(self, viewer: Viewer) -> PresencePreference:
+    async def get_settings(self, viewer: SignedIn) -> PresencePreference:
         """Whether the user hides their presence."""
         return await presence.preference(viewer.id)
 
     @put("/settings", operation_id="set_presence_settings")
-    async def put_settings(self, viewer: Viewer, data: JSONBody[PresencePreference]) -> PresencePreference:
+    async def put_settings(self, viewer: SignedIn, data: JSONBody[PresencePreference]) -> PresencePreference:
         """Hide (``{"hidden": true}``) or show the user's presence to everyone else."""
         return await presence.set_preference(viewer.id, data.hidden)
 
