@@ -120,7 +120,11 @@ def start(generation: Generation) -> None:
     task = asyncio.create_task(run(generation), name=f"ai-reply-{generation.id}")
     _running[generation.id] = generation
     _tasks.add(task)
-    stop_listening = app_shutdown.on_begin(task.cancel)
+
+    def interrupt() -> None:
+        task.cancel()
+
+    stop_listening = app_shutdown.on_begin(interrupt)
 
     def forget(done: asyncio.Task[None]) -> None:
         _tasks.discard(done)
