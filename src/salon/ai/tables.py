@@ -6,6 +6,8 @@ raw migration next to the generated one.
 
 from __future__ import annotations
 
+from typing import Any
+
 from piccolo.columns import UUID, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
@@ -48,7 +50,7 @@ class Message(Table, tablename="ai_messages"):
     """One turn. ``seq`` increases per conversation; an AI message is ``streaming`` until it ends."""
 
     id = UUID(primary_key=True, default=new_id)
-    conversation = ForeignKey(
+    conversation: ForeignKey[Any] = ForeignKey(
         LazyTableReference("Conversation", module_path=__name__), null=False, on_delete=OnDelete.cascade
     )
     seq = Integer()
@@ -69,7 +71,7 @@ class ConversationSummary(Table, tablename="ai_summaries"):
     """A summary the owner asked for, covering the conversation up to ``up_to_seq``."""
 
     id = UUID(primary_key=True, default=new_id)
-    conversation = ForeignKey(
+    conversation: ForeignKey[Any] = ForeignKey(
         LazyTableReference("Conversation", module_path=__name__), null=False, on_delete=OnDelete.cascade
     )
     content = Text()
@@ -112,7 +114,7 @@ class SharedMessage(Table, tablename="ai_shared_messages"):
     """One message of a snapshot, copied at publish time (``source_message`` names the private original)."""
 
     id = UUID(primary_key=True, default=new_id)
-    shared = ForeignKey(
+    shared: ForeignKey[Any] = ForeignKey(
         LazyTableReference("SharedConversation", module_path=__name__), null=False, on_delete=OnDelete.cascade
     )
     source_message = UUID()

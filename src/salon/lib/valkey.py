@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from valkey.asyncio import Valkey
 
 _client: Valkey | None = None
@@ -35,7 +37,9 @@ def is_connected() -> bool:
     return _client is not None
 
 
-def client() -> Valkey:
+def client() -> Any:
+    """The connected ``valkey.asyncio.Valkey`` client. Typed ``Any`` on purpose: valkey-py annotates every command as
+    ``Awaitable[T] | T`` (one stub for the sync and async clients), which would make each ``await`` a type error."""
     if _client is None:
         raise RuntimeError("Valkey is not connected: this code must run inside the app or worker lifespan")
     return _client

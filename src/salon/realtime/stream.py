@@ -74,9 +74,9 @@ class EventStream:
                             yield frame
                         continue
                     assert isinstance(item, LiveEvent)
-                    frame = self._live(item)
-                    if frame is not None:
-                        yield frame
+                    live_frame = self._live(item)
+                    if live_frame is not None:
+                        yield live_frame
         finally:
             with anyio.CancelScope(shield=True):
                 await self._closed()

@@ -7,6 +7,7 @@ only to the public HTTP API (``/api/v1``) and the event stream, like any other c
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from litestar import get
 from litestar.datastructures import CacheControlHeader
@@ -26,7 +27,7 @@ async def index() -> File:
     return File(STATIC_DIR / "index.html", content_disposition_type="inline", media_type="text/html; charset=utf-8")
 
 
-ROUTES = [
+ROUTES: list[Any] = [
     index,
     create_static_files_router(
         path=ASSETS_PATH, directories=[STATIC_DIR], include_in_schema=False, cache_control=_REVALIDATE, name="web"
