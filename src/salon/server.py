@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path
 
 import salon
+from salon.ai import generation as ai_generation
 from salon.domains import api_route_handlers
 from salon.lib import auth, db, jobs, shutdown
 from salon.lib import logging as salon_logging
@@ -115,8 +116,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
             *WEB_CLIENT_ROUTES,  # the web client at / (salon.web)
         ],
-        # The shutdown signal (SIGTERM ends open event streams) before the event hub that listens to it.
-        lifespan=[_lifespan(settings), shutdown.lifespan, realtime_hub.lifespan],
+        # Entered in order, left in reverse: the event hub, then the shutdown signal (ends streams, interrupts AI
+        # replies), then AI replies record how they ended, and only then the stores close.
+        lifespan=[_lifespan(settings), ai_generation.lifespan, shutdown.lifespan, realtime_hub.lifespan],
         plugins=[
             ProblemDetailsPlugin(ProblemDetailsConfig(enable_for_all_http_exceptions=True)),
             salon_logging.plugin(settings.log_level),

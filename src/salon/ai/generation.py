@@ -17,6 +17,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -336,3 +337,13 @@ async def shutdown() -> None:
         task.cancel()
     with contextlib.suppress(Exception):
         await asyncio.gather(*_tasks, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(_: Any) -> AsyncIterator[None]:
+    """App lifespan: on exit, wait for this process's generations to record how they ended, while the stores are
+    still open (the shutdown signal has already interrupted them)."""
+    try:
+        yield
+    finally:
+        await shutdown()
