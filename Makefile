@@ -23,13 +23,13 @@ e2e: sync
 	$(UV) run --frozen pytest tests_e2e
 
 lint: sync
-	$(UV) run --frozen ruff check src tests benchmarks
-	$(UV) run --frozen ruff format --check src tests benchmarks
+	$(UV) run --frozen ruff check src tests tests_e2e benchmarks
+	$(UV) run --frozen ruff format --check src tests tests_e2e benchmarks
 	$(UV) run --frozen mypy
 
 format: sync
-	$(UV) run --frozen ruff format src tests benchmarks
-	$(UV) run --frozen ruff check --fix src tests benchmarks
+	$(UV) run --frozen ruff format src tests tests_e2e benchmarks
+	$(UV) run --frozen ruff check --fix src tests tests_e2e benchmarks
 
 migrate: sync
 	$(UV) run --frozen salon migrate
