@@ -112,7 +112,7 @@ async def test_group_validation(client: httpx.AsyncClient) -> None:
     assert only_me.status_code == 422
     assert "at least one other" in only_me.json()["detail"]
     assert image.status_code == 422
-    assert "not available yet" in image.json()["detail"]
+    assert "not an image you uploaded" in image.json()["detail"]
     assert too_many.status_code in (400, 422)
 
 

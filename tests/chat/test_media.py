@@ -107,3 +107,41 @@ async def test_a_retry_with_other_media_under_the_same_key_is_refused(client: ht
     assert replayed.json()["id"] == sent.json()["id"]
     assert other.status_code == 422
     assert not await visible(client, second, bob)
+
+
+async def test_a_group_image_is_set_changed_and_cleared_and_only_members_see_it(client: httpx.AsyncClient) -> None:
+    alice, bob, carol = [await create_user(client, name) for name in ("alice", "bob", "carol")]
+    first = await image(client, alice)
+    created = await client.post(
+        CHATS,
+        headers=alice.headers,
+        json={"type": "group", "name": "Book club", "usernames": ["bob"], "image_media_id": first},
+    )
+    assert created.status_code == 201, created.text
+    chat = created.json()
+    assert chat["image_media_id"] == first
+    assert await visible(client, first, bob)
+    assert not await visible(client, first, carol)
+
+    second = await image(client, alice)
+    by_member = await client.patch(f"{CHATS}/{chat['id']}", headers=bob.headers, json={"image_media_id": None})
+    assert by_member.status_code == 403
+    changed = await client.patch(f"{CHATS}/{chat['id']}", headers=alice.headers, json={"image_media_id": second})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["image_media_id"] == second
+    assert changed.json()["name"] == "Book club"
+    assert await visible(client, second, bob)
+    assert not await visible(client, first, bob), "a replaced group image is no longer shown to members"
+
+    cleared = await client.patch(f"{CHATS}/{chat['id']}", headers=alice.headers, json={"image_media_id": None})
+    assert cleared.json()["image_media_id"] is None
+    assert not await visible(client, second, bob)
+
+
+async def test_a_group_image_must_be_your_own_processed_upload(client: httpx.AsyncClient) -> None:
+    alice, bob = [await create_user(client, name) for name in ("alice", "bob")]
+    bobs = await image(client, bob)
+    chat = await group_chat(client, alice, bob)
+    response = await client.patch(f"{CHATS}/{chat['id']}", headers=alice.headers, json={"image_media_id": bobs})
+    assert response.status_code == 422
+    assert response.json()["field"] == "image_media_id"

@@ -32,6 +32,7 @@ from salon.lib.db import unit_of_work
 from salon.lib.errors import Conflict, NotFound, ValidationFailed
 from salon.lib.ids import new_id
 from salon.lib.pagination import Page, decode_cursor, split_page
+from salon.media import services as media
 from salon.realtime import presence
 from salon.realtime.schemas import PresenceList
 
@@ -144,7 +145,7 @@ async def _direct_chat(key: str) -> uuid.UUID | None:
 
 async def _create_group(user_id: uuid.UUID, body: ChatCreate) -> uuid.UUID:
     name = _clean_name(body.name)
-    _reject_image(body.image_media_id)
+    image = await _group_image(user_id, body.image_media_id)
     others = {other: username for other, username in (await _users_named(body.usernames)).items() if other != user_id}
     if not others:
         raise ValidationFailed("A group needs at least one other member.", extra={"field": "usernames"})
@@ -157,10 +158,12 @@ async def _create_group(user_id: uuid.UUID, body: ChatCreate) -> uuid.UUID:
     everyone = [user_id, *others]
     async with unit_of_work():
         await sql(
-            "INSERT INTO chats (id, kind, name, created_by, last_seq, last_activity_at, member_count, created_at) "
-            "VALUES ({}, 'group', {}, {}, 0, now(), {}, now())",
-            chat_id, name, user_id, len(everyone),
+            "INSERT INTO chats (id, kind, name, image_media_id, created_by, last_seq, last_activity_at, member_count,"
+            " created_at) VALUES ({}, 'group', {}, {}, {}, 0, now(), {}, now())",
+            chat_id, name, image, user_id, len(everyone),
         )  # fmt: skip
+        if image is not None:
+            await media.attach([image], "chat_image", chat_id, user_id)
         added = await _insert_members(chat_id, everyone, admins={user_id}, joined_seq=0)
         recipients = [str(member) for member in everyone]
         await _publish_added(chat_id, added, user_id, recipients)
@@ -176,21 +179,29 @@ async def _create_group(user_id: uuid.UUID, body: ChatCreate) -> uuid.UUID:
 
 
 async def update_chat(user_id: uuid.UUID, chat_id: str, body: ChatPatch) -> ChatView:
-    """Rename the group (admins); members get ``chat_updated`` and a ``renamed`` system message."""
+    """Rename the group or change its image (admins); members get ``chat_updated``, and a rename also posts a
+    ``renamed`` system message."""
     async with unit_of_work():
         member = await membership(chat_id, user_id, lock=True)
         require_admin(member, "change the group's name or image")
-        if body.image_media_id is not UNSET:
-            _reject_image(body.image_media_id)
+        name, image = member["name"], member["image_media_id"]
         if body.name is not UNSET:
             name = _clean_name(body.name)
-            if name != member["name"]:
-                await sql("UPDATE chats SET name = {} WHERE id = {}", name, member["id"])
-                recipients = await member_ids(member["id"])
-                event = ChatUpdated(chat_id=str(member["id"]), name=name, image_media_id=None, updated_by=str(user_id))
-                await events.publish("chat_updated", event, recipients)
-                system = SystemInfo(action="renamed", actor_id=str(user_id), name=name)
-                await announce(await append(member["id"], sender=None, system=system), recipients)
+        if body.image_media_id is not UNSET:
+            image = await _group_image(user_id, body.image_media_id)
+        if (name, image) == (member["name"], member["image_media_id"]):
+            return await get_chat(user_id, chat_id)
+        await sql("UPDATE chats SET name = {}, image_media_id = {} WHERE id = {}", name, image, member["id"])
+        if image is not None and image != member["image_media_id"]:
+            await media.attach([image], "chat_image", member["id"], user_id)
+        recipients = await member_ids(member["id"])
+        event = ChatUpdated(
+            chat_id=str(member["id"]), name=name, image_media_id=str(image) if image else None, updated_by=str(user_id)
+        )
+        await events.publish("chat_updated", event, recipients)
+        if name != member["name"]:
+            system = SystemInfo(action="renamed", actor_id=str(user_id), name=name)
+            await announce(await append(member["id"], sender=None, system=system), recipients)
     return await get_chat(user_id, chat_id)
 
 
@@ -372,9 +383,9 @@ def _clean_name(name: str | None) -> str:
     return text
 
 
-def _reject_image(image_media_id: str | None) -> None:
-    if image_media_id is not None:
-        raise ValidationFailed(
-            "Group images are not available yet (media uploads come later): leave image_media_id out or null.",
-            extra={"field": "image_media_id"},
-        )
+async def _group_image(user_id: uuid.UUID, image_media_id: str | None) -> uuid.UUID | None:
+    """The group image: one of the admin's own processed uploads (``None`` for no image)."""
+    if image_media_id is None:
+        return None
+    (image,) = await media.usable_media(user_id, [image_media_id], field="image_media_id")
+    return image

@@ -33,7 +33,7 @@ from salon.social.visibility import ME, VIEWER_CTE, blocked_sql, visible_post_sq
 
 log = logging.getLogger("salon.media")
 
-SUBJECT_TYPES = ("post", "avatar", "cover", "message")
+SUBJECT_TYPES = ("post", "avatar", "cover", "message", "chat_image")
 MEDIA_COLUMNS = (
     "id, owner, status, content_type, byte_size, width, height, alt, failure_reason, created_at, attached_at"
 )
@@ -170,7 +170,7 @@ async def _finish(
 async def may_see(viewer_id: uuid.UUID | None, media_id: uuid.UUID) -> bool:
     """The uploader always; anyone else when they may see a live post (not hidden by moderation), or the profile,
     the media is attached to, or when they are a member of the chat who can read the (not deleted) message it is
-    attached to (they joined before it was sent)."""
+    attached to (they joined before it was sent), or a member of the group whose current image it is."""
     rows = await _sql(
         f"""
         WITH {VIEWER_CTE}
@@ -190,9 +190,13 @@ async def may_see(viewer_id: uuid.UUID | None, media_id: uuid.UUID) -> bool:
               JOIN chat_members m ON m.chat = x.chat AND m.member = {ME}
             WHERE a.media = {{}} AND a.subject_type = 'message' AND x.deleted_at IS NULL
               AND {{}} = ANY(x.media_ids) AND x.seq > m.joined_seq)
+          OR EXISTS (
+            SELECT 1 FROM media_attachments a JOIN chats c ON c.id = a.subject_id
+              JOIN chat_members m ON m.chat = c.id AND m.member = {ME}
+            WHERE a.media = {{}} AND a.subject_type = 'chat_image' AND c.image_media_id = a.media)
           AS visible
         """,
-        viewer_id, media_id, media_id, media_id, media_id, media_id, media_id,
+        viewer_id, media_id, media_id, media_id, media_id, media_id, media_id, media_id,
     )  # fmt: skip
     return bool(rows[0]["visible"])
 
