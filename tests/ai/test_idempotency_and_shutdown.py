@@ -6,12 +6,14 @@ import asyncio
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from salon.ai import schemas, streams
 from salon.ai.standin import Answer, GeminiStandIn
 from salon.ai.tables import Message
 from salon.lib import shutdown
+from salon.lib import valkey as valkey_client
 from tests.ai.conftest import new_conversation, parse_sse
 from tests.conftest import wait_for
 from tests.helpers import create_user
@@ -81,13 +83,26 @@ async def test_shutdown_interrupts_a_reply_produced_here_and_ends_its_stream(
     response = await asyncio.wait_for(sending, timeout=5)
 
     frames = parse_sse(response.text)
-    assert frames[-1].event == "error"
-    assert frames[-1].data["code"] == "generation_interrupted"
-    assert frames[-1].data["retryable"] is True
-    stored = await Message.select().where(Message.id == reply_id).first()
+    # The stream ends with the reply's own terminal frame, or, when recording the interruption is slower than one
+    # read (a loaded machine), with ai_reconnect: the client then re-attaches elsewhere and reads the same log.
+    assert frames[-1].event in ("error", "ai_reconnect")
+
+    async def recorded() -> Any:
+        row = await Message.select().where(Message.id == reply_id).first()
+        return row if row["status"] != "streaming" else None
+
+    stored = await wait_for(recorded, timeout=10)
     assert stored["status"] == "failed"
-    assert stored["content"] == "".join(f.data["delta"] for f in frames if f.event == "ai_chunk")
-    assert 2 <= sum(f.event == "ai_chunk" for f in frames) < 200
+    log = await valkey_client.client().xrange(streams.stream_key(str(reply_id)))
+    terminal = msgspec.json.decode(log[-1][1]["data"])
+    assert (log[-1][1]["event"], terminal["code"], terminal["retryable"]) == ("error", "generation_interrupted", True)
+    if frames[-1].event == "error":
+        assert frames[-1].data["code"] == "generation_interrupted"
+    chunks = [msgspec.json.decode(fields["data"])["delta"] for _, fields in log if fields["event"] == "ai_chunk"]
+    delivered = [f.data["delta"] for f in frames if f.event == "ai_chunk"]
+    assert delivered == chunks[: len(delivered)], "what the stream delivered is a prefix of the log, in order"
+    assert stored["content"] == "".join(chunks)
+    assert 2 <= len(chunks) < 200
     refused = await client.post(url, json={"content": "more"}, headers=alice.headers)
     assert (refused.status_code, refused.json()["code"]) == (503, "shutting_down")
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from tests.conftest import wait_for
 from tests.helpers import TestUser, create_user
 from tests.realtime.sse import open_stream
 
@@ -44,9 +44,12 @@ async def test_presence_follows_streams_and_reaches_friends(
             response = await client.post("/api/v1/presence", json={"status": "idle"}, headers=bob.headers)
             assert response.json()["status"] == "idle"
             assert (await alices.next()).data["status"] == "idle"
-        await asyncio.sleep(1.5)  # the grace period after bob's last stream closed
-        [after] = await presence_of(client, alice, bob)
-        assert after["status"] == "offline"
+
+        async def offline() -> Any:  # once the server noticed the close and the 1 s grace period ran out
+            [state] = await presence_of(client, alice, bob)
+            return state if state["status"] == "offline" else None
+
+        after = await wait_for(offline, timeout=10)
         assert after["last_seen"] is not None
         assert await strangers.nothing_more(0.2)  # not a friend or mutual follow: no presence events
 
