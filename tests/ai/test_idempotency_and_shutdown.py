@@ -87,13 +87,13 @@ async def test_shutdown_interrupts_a_reply_produced_here_and_ends_its_stream(
     # read (a loaded machine), with ai_reconnect: the client then re-attaches elsewhere and reads the same log.
     assert frames[-1].event in ("error", "ai_reconnect")
 
-    async def recorded() -> Any:
-        row = await Message.select().where(Message.id == reply_id).first()
-        return row if row["status"] != "streaming" else None
+    async def ended() -> Any:  # the outcome is stored first, then the terminal frame is appended to the log
+        entries = await valkey_client.client().xrange(streams.stream_key(str(reply_id)))
+        return entries if entries and entries[-1][1]["event"] != "ai_chunk" else None
 
-    stored = await wait_for(recorded, timeout=10)
+    log = await wait_for(ended, timeout=10)
+    stored = await Message.select().where(Message.id == reply_id).first()
     assert stored["status"] == "failed"
-    log = await valkey_client.client().xrange(streams.stream_key(str(reply_id)))
     terminal = msgspec.json.decode(log[-1][1]["data"])
     assert (log[-1][1]["event"], terminal["code"], terminal["retryable"]) == ("error", "generation_interrupted", True)
     if frames[-1].event == "error":

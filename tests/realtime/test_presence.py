@@ -30,7 +30,8 @@ async def presence_of(client: httpx.AsyncClient, viewer: TestUser, *users: TestU
 async def test_presence_follows_streams_and_reaches_friends(
     client: httpx.AsyncClient, live_server_factory: Callable[..., Any]
 ) -> None:
-    server = live_server_factory({"SALON_PRESENCE_GRACE_SECONDS": "1"})
+    # A short heartbeat: the server notices a closed client at its next write, then the 1 s grace period runs.
+    server = live_server_factory({"SALON_PRESENCE_GRACE_SECONDS": "1", "SALON_EVENTS_HEARTBEAT_SECONDS": "0.5"})
     alice, bob, stranger = [await create_user(client, name) for name in ("alice", "bob", "stranger")]
     await befriend(client, alice, bob)
     [before] = await presence_of(client, alice, bob)
