@@ -150,6 +150,9 @@ async def run(generation: Generation) -> None:
     except asyncio.CancelledError:
         if (current := asyncio.current_task()) is not None and current.cancelling():
             status, error = "failed", ProviderError("generation_interrupted", "The server shut down.", retryable=True)
+            # The cancellation is handled here (the outcome is recorded below): clear it, or timeouts inside the
+            # store and Valkey calls of ``finish`` would read the pending cancellation as their own and abort.
+            current.uncancel()
         else:
             status = "stopped"
     except ProviderError as exc:
