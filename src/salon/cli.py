@@ -163,8 +163,10 @@ def cmd_dev(_: argparse.Namespace) -> None:
         stopping["signal"] = signum  # type: ignore[assignment]
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGHUP, on_signal)
+    # SIGINT explicitly too: a process started in the background of a script inherits SIGINT as ignored, and
+    # Python then installs no KeyboardInterrupt handler of its own.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, on_signal)
     exit_code = 0
     try:
         print(f"salon: starting (data in {data_dir})", flush=True)
