@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 import httpx
 from httpx_sse import aconnect_sse
 
+from accounts import bearer_headers  # benchmarks/accounts.py (scripts run from this folder)
+
 PASSWORD = "events benchmark passphrase"
 
 
@@ -51,13 +53,7 @@ class Arrivals:
 
 
 async def sign_in(http: httpx.AsyncClient, username: str) -> Person:
-    body = {"username": username, "email": f"{username}@bench.example", "password": PASSWORD}
-    response = await http.post("/api/v1/auth/register", json=body)
-    if response.status_code == 409:
-        response = await http.post("/api/v1/auth/login", json={"login": username, "password": PASSWORD})
-    if response.status_code not in (200, 201):
-        sys.exit(f"cannot sign in {username}: {response.status_code} {response.text}")
-    return Person(username, {"Authorization": f"Bearer {response.json()['access_token']}"})
+    return Person(username, await bearer_headers(http, username, PASSWORD))
 
 
 async def write_post(http: httpx.AsyncClient, person: Person) -> None:
