@@ -146,7 +146,7 @@ class UsersController(Controller):
     async def get_profile(self, username: FromPath[str], maybe_viewer: MaybeViewer, settings: Config) -> Profile:
         """Anyone's public profile (no email). 404 for unknown or deactivated users, and for a viewer the user has
         blocked (the blocker can still look up whom they blocked)."""
-        profile = await services.public_profile(username)
+        profile = await services.public_profile(username, maybe_viewer.uuid if maybe_viewer else None)
         if maybe_viewer is not None:
             if await has_blocked(profile.id, maybe_viewer.id):
                 raise NotFound(f"No user is called {username!r}.")

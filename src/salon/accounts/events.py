@@ -20,3 +20,12 @@ class UserPurged(msgspec.Struct, frozen=True):
     derived data kept outside Postgres (timelines, caches)."""
 
     user_id: str
+
+
+@event_type("user.bio_changed")
+class UserBioChanged(msgspec.Struct, frozen=True):
+    """The user set a new, non-empty bio, identified by ``bio_version`` (a fresh id per change). Emitted after commit
+    only when the text really changed; a subscriber that finds another version current skips this one."""
+
+    user_id: str
+    bio_version: str

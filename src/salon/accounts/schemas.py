@@ -110,6 +110,8 @@ class Profile(msgspec.Struct):
     following_count: int
     posts_count: int
     created_at: datetime
+    # Set, for the owner only, while their bio is hidden pending review (others then get an empty ``bio``).
+    moderation_notice: str | None = None
 
 
 class Me(msgspec.Struct):
@@ -133,6 +135,7 @@ class Me(msgspec.Struct):
     two_factor_enabled: bool
     has_password: bool
     google_linked: bool
+    moderation_notice: str | None = None  # set while the bio is hidden from others pending review
 
 
 class TokenResponse(msgspec.Struct):

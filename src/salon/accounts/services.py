@@ -11,7 +11,7 @@ import asyncpg
 import msgspec
 
 from salon.accounts import passwords, sessions, throttle, twofactor
-from salon.accounts.events import UserDeactivated, UserPurged
+from salon.accounts.events import UserBioChanged, UserDeactivated, UserPurged
 from salon.accounts.schemas import (
     DeactivateBody,
     LoginBody,
@@ -28,7 +28,9 @@ from salon.accounts.tables import User
 from salon.lib import auth, db, events
 from salon.lib.auth import Viewer
 from salon.lib.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from salon.lib.ids import new_id
 from salon.media import services as media
+from salon.moderation import holds
 from salon.settings import Settings
 
 WRONG_CREDENTIALS = "Wrong username, email or password."
@@ -38,6 +40,7 @@ PROFILE_COLUMNS = (
     User.username,
     User.display_name,
     User.bio,
+    User.bio_version,
     User.location,
     User.website,
     User.role,
@@ -71,7 +74,8 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def me_view(row: dict[str, Any]) -> Me:
+def me_view(row: dict[str, Any], *, bio_held: bool = False) -> Me:
+    """The owner's own view: a bio hidden pending review is shown to them with ``moderation_notice``."""
     return Me(
         id=str(row["id"]),
         username=row["username"],
@@ -91,15 +95,19 @@ def me_view(row: dict[str, Any]) -> Me:
         two_factor_enabled=row["totp_enabled_at"] is not None,
         has_password=row["password_hash"] is not None,
         google_linked=row["google_subject"] is not None,
+        moderation_notice=holds.HIDDEN_NOTICE if bio_held else None,
     )
 
 
-def profile_view(row: dict[str, Any]) -> Profile:
+def profile_view(row: dict[str, Any], *, viewer_id: uuid.UUID | None = None, bio_held: bool = False) -> Profile:
+    """A profile as ``viewer_id`` sees it: a bio hidden pending review is empty for everyone but its owner, who sees
+    it with ``moderation_notice``."""
+    own = viewer_id is not None and viewer_id == row["id"]
     return Profile(
         id=str(row["id"]),
         username=row["username"],
         display_name=row["display_name"],
-        bio=row["bio"],
+        bio="" if bio_held and not own else row["bio"],
         location=row["location"],
         website=row["website"],
         role=row["role"],
@@ -109,7 +117,14 @@ def profile_view(row: dict[str, Any]) -> Profile:
         following_count=row["following_count"],
         posts_count=row["posts_count"],
         created_at=row["created_at"],
+        moderation_notice=holds.HIDDEN_NOTICE if bio_held and own else None,
     )
+
+
+async def bio_held(row: dict[str, Any]) -> bool:
+    """Is the row's current bio hidden pending review? (One query, only when there is a bio.)"""
+    version = row["bio_version"]
+    return version is not None and bool(await holds.held_ids("bio", [version]))
 
 
 def token_response(user: dict[str, Any], tokens: IssuedTokens) -> TokenResponse:
@@ -229,7 +244,7 @@ async def get_me(user_id: uuid.UUID) -> Me:
     user = await _user_by_id(user_id)
     if user is None or not user["is_active"]:
         raise NotFound("This account no longer exists.")
-    return me_view(user)
+    return me_view(user, bio_held=await bio_held(user))
 
 
 def _check_timezone(name: str) -> None:
@@ -253,11 +268,38 @@ async def update_me(user_id: uuid.UUID, patch: ProfilePatch) -> Me:
     if changes:
         changes[User.updated_at] = datetime.now(tz=UTC)
         async with db.unit_of_work():
+            if User.bio in changes:
+                await _version_bio(user_id, changes)
             await User.update(changes).where((User.id == user_id) & (User.is_active.eq(True)))
             for name, media_id in images.items():
                 if media_id is not None:
                     await media.attach([media_id], PROFILE_IMAGES[name], user_id, user_id)
     return await get_me(user_id)
+
+
+async def _version_bio(user_id: uuid.UUID, changes: dict[Any, Any]) -> None:
+    """When the patch really changes the bio, give the new text a new ``bio_version`` (NULL when empty) and, for a
+    non-empty one, emit ``user.bio_changed`` so moderation screens it. An unchanged bio keeps its version (and any
+    hold on it)."""
+    current = await User.select(User.bio).where(User.id == user_id).first()
+    bio = changes[User.bio]
+    if current is None or current["bio"] == bio:
+        return
+    version = new_id() if bio else None
+    changes[User.bio_version] = version
+    if version is not None:
+        await events.emit("user.bio_changed", UserBioChanged(user_id=str(user_id), bio_version=str(version)))
+
+
+async def remove_bio(user_id: uuid.UUID, bio_version: uuid.UUID) -> bool:
+    """Clear the user's bio if ``bio_version`` is still the current one (a moderator removed it). False when the
+    user has changed their bio since: there is nothing left to remove."""
+    cleared = await User.raw(
+        "UPDATE users SET bio = '', bio_version = NULL, updated_at = now() WHERE id = {} AND bio_version = {} "
+        "RETURNING id",
+        user_id, bio_version,
+    )  # fmt: skip
+    return bool(cleared)
 
 
 async def _profile_image(user_id: uuid.UUID, field: str, media_id: str | None) -> uuid.UUID | None:
@@ -267,7 +309,8 @@ async def _profile_image(user_id: uuid.UUID, field: str, media_id: str | None) -
     return (await media.usable_media(user_id, [media_id], field))[0]
 
 
-async def public_profile(username: str) -> Profile:
+async def public_profile(username: str, viewer_id: uuid.UUID | None = None) -> Profile:
+    """The profile of ``username`` as ``viewer_id`` (None: anonymous) sees it."""
     row = (
         await User.select(*PROFILE_COLUMNS)
         .where((User.username_key == username.lower()) & (User.is_active.eq(True)))
@@ -275,7 +318,7 @@ async def public_profile(username: str) -> Profile:
     )
     if row is None:
         raise NotFound(f"No user is called {username!r}.")
-    return profile_view(row)
+    return profile_view(row, viewer_id=viewer_id, bio_held=await bio_held(row))
 
 
 def session_view(row: dict[str, Any]) -> SessionView:

@@ -17,6 +17,9 @@ class User(Table, tablename="users"):
     password_hash = Text(null=True, default=None, secret=True)
     display_name = Varchar(length=50, default="")
     bio = Text(default="")
+    # A fresh id for each new non-empty bio (NULL while empty): moderation screens and holds a bio by this version,
+    # so a hold belongs to the text it was about and an edited bio is screened anew.
+    bio_version = UUID(null=True, default=None)
     location = Varchar(length=100, default="")
     website = Varchar(length=200, default="")
     role = Varchar(length=16, default="user")

@@ -20,7 +20,8 @@ from salon.social.services import blocked_between_ids, is_blocked_between, relat
 MembershipRow = dict[str, Any]
 
 _MEMBERSHIP = """
-SELECT c.id, c.kind, c.name, c.image_media_id, c.last_seq, c.member_count, m.role, m.joined_seq, m.last_read_seq
+SELECT c.id, c.kind, c.name, c.image_media_id, c.last_seq, c.member_count, m.member, m.role, m.joined_seq,
+       m.last_read_seq
 FROM chats c JOIN chat_members m ON m.chat = c.id AND m.member = {}
 WHERE c.id = {}
 """

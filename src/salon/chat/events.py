@@ -1,7 +1,8 @@
 """Events of the chat package.
 
 Client-facing (``salon.lib.events.publish``, on each member's event stream; see docs/api.md, "Chat"): ``message``,
-``message_edited``, ``message_deleted``, ``read``, ``chat_member_added``, ``chat_member_removed``, ``chat_updated``.
+``message_edited``, ``message_deleted``, ``message_hidden``, ``read``, ``chat_member_added``, ``chat_member_removed``,
+``chat_updated``.
 Typing reuses the real-time package's ephemeral ``typing`` event (``conversation_id`` = the chat id).
 
 Domain (``salon.lib.events.emit``, for worker-side subscribers such as notifications): ``chat.message_created``.
@@ -32,6 +33,16 @@ class MessageEdited(msgspec.Struct, frozen=True):
 
 @event_type("message_deleted")
 class MessageDeleted(msgspec.Struct, frozen=True):
+    chat_id: str
+    message_id: str
+    seq: int
+
+
+@event_type("message_hidden")
+class MessageHidden(msgspec.Struct, frozen=True):
+    """Moderation hid a message pending review: drop it (it was delivered live before it was screened). Sent to the
+    members other than its sender, who keeps seeing it with a ``moderation_notice``."""
+
     chat_id: str
     message_id: str
     seq: int

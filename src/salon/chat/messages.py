@@ -24,21 +24,31 @@ from salon.chat.access import (
     membership,
     sql,
 )
-from salon.chat.events import ChatMessageCreated, MessageDeleted, MessageEdited, MessageSent, MessagesRead
+from salon.chat.events import (
+    ChatMessageCreated,
+    MessageDeleted,
+    MessageEdited,
+    MessageHidden,
+    MessageSent,
+    MessagesRead,
+)
 from salon.chat.schemas import MessageCreate, MessageView, ReadState, Receipt, ReceiptsView, SystemInfo, UnreadCounts
-from salon.chat.views import MESSAGE_COLUMNS, message_views
+from salon.chat.views import MESSAGE_COLUMNS, VISIBLE_TO_MEMBER, message_views
 from salon.lib import events
 from salon.lib.db import unit_of_work
 from salon.lib.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from salon.lib.ids import new_id, parse_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.media import services as media
+from salon.moderation.holds import held_sql
 from salon.realtime.typing_indicators import send_typing
 from salon.settings import Settings
 from salon.social.services import users_by_id
 
 VALID_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 PREVIEW_LENGTH = 140
+# Message ``chat_messages`` may be shown to the member bound to the placeholder.
+SHOWN_TO_MEMBER = VISIBLE_TO_MEMBER.format(message="chat_messages", member="{}")
 
 
 def clean_content(content: str, settings: Settings) -> str:
@@ -177,13 +187,15 @@ async def _reply_target(member: MembershipRow, reply_to_id: str | None) -> uuid.
 
 
 async def visible_message(member: MembershipRow, message_id: str) -> dict[str, Any]:
-    """A message of the member's chat that they can see (sent after they joined), or 404."""
+    """A message of the member's chat that they can see (sent after they joined, and not on hold unless they sent
+    it), or 404."""
     parsed = parse_id(message_id)
     if parsed is None:
         raise NotFound(f"There is no message {message_id} in this chat.")
     rows = await sql(
-        f"SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE id = {{}} AND chat = {{}} AND seq > {{}}",
-        parsed, member["id"], member["joined_seq"],
+        f"SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE id = {{}} AND chat = {{}} AND seq > {{}} "
+        f"AND {SHOWN_TO_MEMBER}",
+        parsed, member["id"], member["joined_seq"], member["member"],
     )  # fmt: skip
     if not rows:
         raise NotFound(f"There is no message {message_id} in this chat.")
@@ -198,7 +210,7 @@ async def _own_message(member: MembershipRow, message_id: str, user_id: uuid.UUI
 
 
 async def edit(user_id: uuid.UUID, chat_id: str, message_id: str, content: str, settings: Settings) -> MessageView:
-    """The sender edits a message; members get ``message_edited``."""
+    """The sender edits a message; members get ``message_edited`` (only the sender, while it is on hold)."""
     text = clean_content(content, settings)
     async with unit_of_work():
         member = await membership(chat_id, user_id)
@@ -211,9 +223,8 @@ async def edit(user_id: uuid.UUID, chat_id: str, message_id: str, content: str, 
             text, row["id"],
         )  # fmt: skip
         view = (await message_views(rows))[0]
-        await events.publish(
-            "message_edited", MessageEdited(chat_id=view.chat_id, message=view), await member_ids(member["id"])
-        )
+        recipients = [str(user_id)] if rows[0]["held"] else await member_ids(member["id"])
+        await events.publish("message_edited", MessageEdited(chat_id=view.chat_id, message=view), recipients)
     return view
 
 
@@ -223,14 +234,46 @@ async def delete_for_everyone(user_id: uuid.UUID, chat_id: str, message_id: str)
     async with unit_of_work():
         member = await membership(chat_id, user_id)
         row = await _own_message(member, message_id, user_id, "delete")
-        deleted = await sql(
-            "UPDATE chat_messages SET content = '', media_ids = ARRAY[]::uuid[], deleted_at = now() "
-            "WHERE id = {} AND deleted_at IS NULL RETURNING id",
-            row["id"],
-        )
-        if deleted:
-            event = MessageDeleted(chat_id=str(member["id"]), message_id=str(row["id"]), seq=row["seq"])
-            await events.publish("message_deleted", event, await member_ids(member["id"]))
+        await _tombstone(row)
+
+
+async def _tombstone(row: dict[str, Any]) -> bool:
+    """Erase a message's content, keep its place in the sequence, and tell the members (``message_deleted``).
+    False when it was already deleted."""
+    deleted = await sql(
+        "UPDATE chat_messages SET content = '', media_ids = ARRAY[]::uuid[], deleted_at = now() "
+        "WHERE id = {} AND deleted_at IS NULL RETURNING id",
+        row["id"],
+    )
+    if deleted:
+        event = MessageDeleted(chat_id=str(row["chat"]), message_id=str(row["id"]), seq=row["seq"])
+        await events.publish("message_deleted", event, await member_ids(row["chat"]))
+    return bool(deleted)
+
+
+# Moderation ---------------------------------------------------------------------------------------------------------
+
+
+async def _message_row(message_id: uuid.UUID) -> dict[str, Any] | None:
+    rows = await sql(f"SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE id = {{}}", message_id)
+    return rows[0] if rows else None
+
+
+async def remove_for_moderation(message_id: uuid.UUID) -> bool:
+    """A moderator removed the message: deleted for everyone, like its sender would. False when it is gone already."""
+    async with unit_of_work():
+        row = await _message_row(message_id)
+        return row is not None and await _tombstone(row)
+
+
+async def withdraw_held(message_id: uuid.UUID) -> None:
+    """The message was put on hold after it was delivered live: tell the members other than its sender to drop it
+    (``message_hidden``). Lists, fetches and unread counts already leave it out for them."""
+    row = await _message_row(message_id)
+    if row is None or not row["held"] or row["sender"] is None:
+        return
+    others = [member for member in await member_ids(row["chat"]) if member != str(row["sender"])]
+    await events.publish("message_hidden", MessageHidden(str(row["chat"]), str(row["id"]), row["seq"]), others)
 
 
 # Reading ------------------------------------------------------------------------------------------------------------
@@ -242,9 +285,9 @@ async def history(user_id: uuid.UUID, chat_id: str, cursor: str | None, limit: i
     position = decode_cursor(cursor, int)
     before = "AND seq < {}" if position else ""
     rows = await sql(
-        f"SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE chat = {{}} AND seq > {{}} {before} "
-        "ORDER BY seq DESC LIMIT {}",
-        member["id"], member["joined_seq"], *(position or ()), limit + 1,
+        f"SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE chat = {{}} AND seq > {{}} AND {SHOWN_TO_MEMBER} "
+        f"{before} ORDER BY seq DESC LIMIT {{}}",
+        member["id"], member["joined_seq"], user_id, *(position or ()), limit + 1,
     )  # fmt: skip
     page, next_cursor = split_page(rows, limit, key=lambda row: (row["seq"],))
     return Page(items=await message_views(page), next_cursor=next_cursor)
@@ -298,10 +341,10 @@ async def mark_read(user_id: uuid.UUID, chat_id: str, up_to_id: str) -> ReadStat
 
 async def _unread_in(chat_id: uuid.UUID, user_id: uuid.UUID) -> int:
     rows = await sql(
-        """
+        f"""
         SELECT count(*) AS unread FROM chat_members m JOIN chat_messages x ON x.chat = m.chat
-        WHERE m.chat = {} AND m.member = {} AND x.seq > m.last_read_seq AND x.kind = 'text'
-          AND x.deleted_at IS NULL AND x.sender IS DISTINCT FROM m.member
+        WHERE m.chat = {{}} AND m.member = {{}} AND x.seq > m.last_read_seq AND x.kind = 'text'
+          AND x.deleted_at IS NULL AND x.sender IS DISTINCT FROM m.member AND NOT {held_sql("message", "x.id")}
         """,
         chat_id, user_id,
     )  # fmt: skip
@@ -311,10 +354,11 @@ async def _unread_in(chat_id: uuid.UUID, user_id: uuid.UUID) -> int:
 async def unread_totals(user_id: uuid.UUID) -> UnreadCounts:
     """Unread messages over all the user's chats, and how many chats have some."""
     rows = await sql(
-        """
+        f"""
         SELECT count(*) AS unread, count(DISTINCT m.chat) AS chats
         FROM chat_members m JOIN chat_messages x ON x.chat = m.chat AND x.seq > m.last_read_seq
-        WHERE m.member = {} AND x.kind = 'text' AND x.deleted_at IS NULL AND x.sender IS DISTINCT FROM m.member
+        WHERE m.member = {{}} AND x.kind = 'text' AND x.deleted_at IS NULL AND x.sender IS DISTINCT FROM m.member
+          AND NOT {held_sql("message", "x.id")}
         """,
         user_id,
     )

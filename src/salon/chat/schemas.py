@@ -94,6 +94,7 @@ class MessageView(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     edited_at: datetime | None
     deleted: bool
+    moderation_notice: str | None = None  # set, for its sender only, while the message is hidden pending review
 
 
 class MemberView(msgspec.Struct, frozen=True):

@@ -3,6 +3,10 @@
 
 A page of chats costs three queries after the page itself: last messages, a preview of members, and the users named
 by both. A page of messages costs one more (its senders).
+
+Moderation: a message on hold (``salon.moderation.holds``) is only for its sender, who sees it with a
+``moderation_notice``. Queries that return messages to other members leave held ones out with ``VISIBLE_TO_MEMBER``
+(the ``held`` column of ``MESSAGE_COLUMNS`` tells the sender's view apart).
 """
 
 from __future__ import annotations
@@ -13,23 +17,37 @@ from typing import Any
 
 from salon.chat.access import sql
 from salon.chat.schemas import ChatView, MemberView, MessageView, system_info
+from salon.moderation.holds import HIDDEN_NOTICE, held_sql, not_held_sql
 from salon.social.schemas import UserSummary
 from salon.social.services import users_by_id
 
 MEMBERS_PREVIEW = 5
 
 MESSAGE_COLUMNS = (
-    "id, chat, seq, kind, sender, content, system, reply_to_id, media_ids, created_at, edited_at, deleted_at"
+    "id, chat, seq, kind, sender, content, system, reply_to_id, media_ids, created_at, edited_at, deleted_at, "
+    f"{held_sql('message', 'chat_messages.id')} AS held"
 )
-# The viewer's unread messages in chat ``c`` (member row ``m``): others' messages after the read marker, not deleted.
-UNREAD_COUNT_SQL = """
+# SQL predicate (a format string): message ``{message}`` may be shown to member ``{member}`` (not on hold, or theirs).
+VISIBLE_TO_MEMBER = not_held_sql("message", "{message}.id", "{message}.sender", "{member}")
+# The viewer's unread messages in chat ``c`` (member row ``m``): others' messages after the read marker, not deleted,
+# not on hold.
+UNREAD_COUNT_SQL = f"""
 (SELECT count(*) FROM chat_messages x
  WHERE x.chat = c.id AND x.seq > m.last_read_seq AND x.kind = 'text' AND x.deleted_at IS NULL
-   AND x.sender IS DISTINCT FROM m.member)
+   AND x.sender IS DISTINCT FROM m.member AND NOT {held_sql("message", "x.id")})
+"""
+# The last message of chat ``c`` that member ``m`` may see: ``c.last_message_id`` unless that one is on hold (then
+# the newest before it that is not, or theirs).
+LAST_VISIBLE_MESSAGE_SQL = f"""
+(CASE WHEN NOT {held_sql("message", "c.last_message_id")} THEN c.last_message_id ELSE
+  (SELECT x.id FROM chat_messages x
+   WHERE x.chat = c.id AND {VISIBLE_TO_MEMBER.format(message="x", member="m.member")}
+   ORDER BY x.seq DESC LIMIT 1)
+ END)
 """
 CHAT_COLUMNS = (
-    "c.id, c.kind, c.name, c.image_media_id, c.member_count, c.last_seq, c.last_message_id, c.last_activity_at, "
-    "c.created_at, m.role, m.last_read_seq"
+    "c.id, c.kind, c.name, c.image_media_id, c.member_count, c.last_seq, "
+    f"{LAST_VISIBLE_MESSAGE_SQL} AS last_message_id, c.last_activity_at, c.created_at, m.role, m.last_read_seq"
 )
 
 
@@ -48,6 +66,7 @@ def message_view(row: dict[str, Any], users: dict[uuid.UUID, UserSummary]) -> Me
         created_at=row["created_at"],
         edited_at=row["edited_at"],
         deleted=deleted,
+        moderation_notice=HIDDEN_NOTICE if row["held"] and not deleted else None,
     )
 
 

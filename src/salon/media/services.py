@@ -169,8 +169,9 @@ async def _finish(
 
 async def may_see(viewer_id: uuid.UUID | None, media_id: uuid.UUID) -> bool:
     """The uploader always; anyone else when they may see a live post (not hidden by moderation), or the profile,
-    the media is attached to, or when they are a member of the chat who can read the (not deleted) message it is
-    attached to (they joined before it was sent), or a member of the group whose current image it is."""
+    the media is attached to, or when they are a member of the chat who can read the (not deleted, not hidden by
+    moderation) message it is attached to (they joined before it was sent), or a member of the group whose current
+    image it is."""
     rows = await _sql(
         f"""
         WITH {VIEWER_CTE}
@@ -189,7 +190,8 @@ async def may_see(viewer_id: uuid.UUID | None, media_id: uuid.UUID) -> bool:
             SELECT 1 FROM media_attachments a JOIN chat_messages x ON x.id = a.subject_id
               JOIN chat_members m ON m.chat = x.chat AND m.member = {ME}
             WHERE a.media = {{}} AND a.subject_type = 'message' AND x.deleted_at IS NULL
-              AND {{}} = ANY(x.media_ids) AND x.seq > m.joined_seq)
+              AND {{}} = ANY(x.media_ids) AND x.seq > m.joined_seq
+              AND {not_held_sql("message", "x.id", "x.sender", ME)})
           OR EXISTS (
             SELECT 1 FROM media_attachments a JOIN chats c ON c.id = a.subject_id
               JOIN chat_members m ON m.chat = c.id AND m.member = {ME}

@@ -1,5 +1,9 @@
 """Screening new content, in the worker: cheap local checks first, then the model with structured output.
 
+What is screened (subject types): ``post`` (posts and replies), ``bio`` (a profile bio; the subject id is the bio's
+``users.bio_version``, so a hold belongs to that text) and ``message`` (a chat message to a stranger). The jobs that
+pick them are in ``salon.moderation.jobs``.
+
 - Local checks (link spam, the same text posted again and again, the configured word list): a hit hides the content
   pending review and queues it; the model is not asked.
 - The model answers ``{is_safe, category, confidence, reason}`` (JSON mode with a response schema, through the AI
@@ -29,8 +33,9 @@ from salon.settings import Settings
 log = logging.getLogger("salon.moderation")
 
 LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+KINDS = {"post": "post", "bio": "profile bio", "message": "private chat message to someone who does not know them"}
 SYSTEM_PROMPT = (
-    "You are a content moderator for a social network. Classify the user's post. Answer only with JSON matching "
+    "You are a content moderator for a social network. Classify the user's {kind}. Answer only with JSON matching "
     "the schema: is_safe (true unless it is spam, hate, harassment, violence, sexual content or self-harm "
     "promotion), category (the best fitting one; 'other' when safe), confidence (0 to 1, how sure you are of the "
     "category), reason (one short sentence)."
@@ -80,7 +85,7 @@ def local_flag(text: str, settings: Settings, repeats: int) -> Flag | None:
     """The first local rule ``text`` breaks; ``repeats`` is how often its author posted this text within a day."""
     links = len(LINK.findall(text))
     if links > settings.moderation_max_links:
-        return Flag("local", "spam", f"{links} links in one post (more than {settings.moderation_max_links}).")
+        return Flag("local", "spam", f"{links} links in one text (more than {settings.moderation_max_links}).")
     if repeats >= settings.moderation_repeat_limit:
         return Flag("local", "spam", f"The same text was posted {repeats} times within a day.")
     lowered = text.lower()
@@ -93,9 +98,10 @@ def local_flag(text: str, settings: Settings, repeats: int) -> Flag | None:
 # The model ---------------------------------------------------------------------------------------------------------
 
 
-async def ask_model(text: str) -> Verdict | None:
-    """The model's verdict on ``text``; None when the offline model answers (no API key). Raises ``ProviderError``
-    (or ``msgspec.ValidationError`` for an answer off the schema) when screening failed."""
+async def ask_model(text: str, subject_type: str = "post") -> Verdict | None:
+    """The model's verdict on ``text`` (a ``subject_type``: post, bio or message); None when the offline model
+    answers (no API key). Raises ``ProviderError`` (or ``msgspec.ValidationError`` for an answer off the schema) when
+    screening failed."""
     provider = await get_provider()
     if provider.offline:
         return None
@@ -104,7 +110,7 @@ async def ask_model(text: str) -> Verdict | None:
             model=provider.model,
             contents=[types.Content(role="user", parts=[types.Part(text=text)])],
             config=types.GenerateContentConfig(
-                system_instruction=SYSTEM_PROMPT,
+                system_instruction=SYSTEM_PROMPT.format(kind=KINDS.get(subject_type, subject_type)),
                 response_mime_type="application/json",
                 response_schema=VERDICT_SCHEMA,
                 temperature=0.0,
@@ -130,7 +136,7 @@ async def screen(subject: Subject, settings: Settings, repeats: int) -> Flag | N
     flag = local_flag(subject.text, settings, repeats)
     if flag is None and settings.moderation_ai_enabled:
         try:
-            verdict = await ask_model(subject.text)
+            verdict = await ask_model(subject.text, subject.type)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             flag = _failure(f"The model's answer was not a verdict ({exc}).")
         except Exception as exc:

@@ -1,5 +1,10 @@
 # ruff: noqa: S608 - SQL is assembled only from code constants; every value is a bind parameter.
-"""Reports, the moderator queue, decisions and their audit log, and sanctions (suspensions and bans)."""
+"""Reports, the moderator queue, decisions and their audit log, and sanctions (suspensions and bans).
+
+Subject types: ``post``, ``message``, ``user`` and ``conversation`` (reports and screening), and ``bio`` (screening of
+profile bios only; the subject id is the bio's ``users.bio_version`` and the author is the user). Content subjects
+(post, message, bio) can be removed; a user or a conversation cannot.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from salon.accounts import services as accounts
 from salon.accounts import sessions
 from salon.accounts.events import UserDeactivated
+from salon.chat import messages as chat_messages
 from salon.lib import auth, events, ratelimit
 from salon.lib.auth import Viewer
 from salon.lib.db import after_commit, unit_of_work
@@ -35,6 +42,15 @@ DECISION_COLUMNS = (
     "id, subject_type, subject_id, author_id, moderator_id, action, note, suspended_until, item_ids, created_at"
 )
 REMOVES_CONTENT = ("remove", "suspend", "ban")
+CONTENT_SUBJECTS = ("post", "message", "bio")
+# The text under review, for the moderator (NULL once it is gone, or for a bio the user has changed since).
+SUBJECT_CONTENT_SQL = """
+CASE i.subject_type
+  WHEN 'post' THEN (SELECT p.content FROM posts p WHERE p.id = i.subject_id)
+  WHEN 'message' THEN (SELECT x.content FROM chat_messages x WHERE x.id = i.subject_id AND x.deleted_at IS NULL)
+  WHEN 'bio' THEN (SELECT u.bio FROM users u WHERE u.id = i.author_id AND u.bio_version = i.subject_id)
+END
+"""
 
 
 async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
@@ -143,7 +159,7 @@ async def queue(cursor: str | None, limit: int) -> Page[QueueEntry]:
         f"SELECT {ITEM_COLUMNS}, subject_type, subject_id, author_id, "
         "EXISTS (SELECT 1 FROM moderation_holds h WHERE h.subject_type = i.subject_type "
         "  AND h.subject_id = i.subject_id) AS hidden, "
-        "(SELECT p.content FROM posts p WHERE i.subject_type = 'post' AND p.id = i.subject_id) AS content "
+        f"{SUBJECT_CONTENT_SQL} AS content "
         "FROM moderation_items i WHERE state = 'open' AND subject_type || ':' || subject_id::text = ANY({}::text[]) "
         "ORDER BY id",
         keys,
@@ -218,9 +234,10 @@ async def decide(moderator: Viewer, item_id: str, body: DecisionCreate, settings
 
 
 def _check_applicable(action: str, subject: dict[str, Any], moderator: Viewer) -> None:
-    if action == "remove" and subject["subject_type"] != "post":
+    if action == "remove" and subject["subject_type"] not in CONTENT_SUBJECTS:
         raise ValidationFailed(
-            f"'remove' deletes posts; for a {subject['subject_type']} use approve, warn, suspend or ban.",
+            f"'remove' deletes content (a post, message or bio); for a {subject['subject_type']} use approve, warn, "
+            "suspend or ban.",
             extra={"field": "action"},
         )
     if action in ("warn", "suspend", "ban") and subject["author_id"] is None:
@@ -234,11 +251,23 @@ async def _apply(moderator: Viewer, decision: DecisionView, settings: Settings) 
     await _sql(
         "DELETE FROM moderation_holds WHERE subject_type = {} AND subject_id = {}", decision.subject_type, subject_id
     )
-    if decision.action in REMOVES_CONTENT and decision.subject_type == "post":
-        with contextlib.suppress(NotFound):  # the author deleted it meanwhile
-            await posts.delete_post(moderator, decision.subject_id)
+    if decision.action in REMOVES_CONTENT:
+        await _remove_content(moderator, decision)
     if decision.action in ("suspend", "ban") and decision.author_id:
         await _sanction(uuid.UUID(decision.author_id), decision, settings)
+
+
+async def _remove_content(moderator: Viewer, decision: DecisionView) -> None:
+    """Delete the decision's content: a post, a chat message (deleted for everyone), or a bio (cleared: the user and
+    the rest of their profile stay). Content its author already deleted or changed is left as it is."""
+    subject_id = uuid.UUID(decision.subject_id)
+    if decision.subject_type == "post":
+        with contextlib.suppress(NotFound):  # the author deleted it meanwhile
+            await posts.delete_post(moderator, decision.subject_id)
+    elif decision.subject_type == "message":
+        await chat_messages.remove_for_moderation(subject_id)
+    elif decision.subject_type == "bio" and decision.author_id:
+        await accounts.remove_bio(uuid.UUID(decision.author_id), subject_id)
 
 
 async def _sanction(user_id: uuid.UUID, decision: DecisionView, settings: Settings) -> None:
