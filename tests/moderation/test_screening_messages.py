@@ -11,8 +11,10 @@ import httpx
 import pytest
 
 from salon.ai.standin import Answer, GeminiStandIn
+from salon.moderation.jobs import screen_message
 from salon.settings import get_settings
 from tests.chat.conftest import CHATS, direct_chat, group_chat, sent
+from tests.chat.test_media import image, send_with_media, visible
 from tests.helpers import TestUser, create_user
 from tests.moderation.conftest import UNSAFE, events_of, make_moderator
 
@@ -182,3 +184,19 @@ async def test_a_held_message_stays_with_its_sender_when_edited_and_returns_when
     assert approved.status_code == 201
     [shown] = await history(client, bob, chat["id"])
     assert (shown["id"], shown["content"], shown["moderation_notice"]) == (flagged["id"], "still rude", None)
+
+
+async def test_the_image_of_a_held_message_is_hidden_from_the_other_members(
+    client: httpx.AsyncClient, standin: GeminiStandIn
+) -> None:
+    alice, bob = await create_user(client, "alice"), await create_user(client, "bob")
+    chat = await direct_chat(client, alice, bob)
+    media_id = await image(client, alice)
+    message = (await send_with_media(client, alice, chat["id"], [media_id])).json()
+    assert await visible(client, media_id, bob)
+    standin.script(Answer(text=UNSAFE))
+
+    await screen_message({}, message_id=message["id"])
+
+    assert not await visible(client, media_id, bob)
+    assert await visible(client, media_id, alice)
