@@ -72,6 +72,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     feed_fanout_chunk_size: int = 1000  # timelines written per Valkey script call (one round trip)
     feed_rebuild_max_age_days: int = 30  # a rebuilt timeline holds posts up to this old
     feed_snapshot_ttl_seconds: int = 1800  # how long the pages of a ranked/engagement feed stay readable
+    feed_ranking_reuse_seconds: int = 60  # a reload reuses the latest ranking this long if the timeline is unchanged
     # Feed: ranking weights (docs/ranking.md explains each)
     feed_candidates: int = 400  # timeline entries scored for a ranked/engagement feed
     feed_recency_half_life_hours: float = 6.0

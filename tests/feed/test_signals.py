@@ -118,3 +118,38 @@ async def test_a_profile_visit_counts_once_per_day(client: httpx.AsyncClient, ma
     assert await record_profile_visit(alice.id, bob.id, settings, "2026-11-23")
     assert not await record_profile_visit(alice.id, alice.id, settings, "2026-11-23")  # not with yourself
     assert await affinity_of(alice.id, bob.id) == 2 * settings.feed_affinity_profile_visit
+
+
+def snapshot_token(cursor: str) -> str:
+    from salon.lib.pagination import decode_cursor
+
+    _, token, _, _ = decode_cursor(cursor, str, str, int, str)
+    return token
+
+
+async def test_a_reload_reuses_the_ranking_until_the_timeline_changes(
+    client: httpx.AsyncClient, make_users, run_jobs
+) -> None:
+    viewer, first, second, *fans = await make_users("viewer", "first", "second", "fan1", "fan2", "fan3")
+    await follow(client, viewer, first)
+    await follow(client, viewer, second)
+    earlier = await new_post(client, first, "posted first")
+    later = await new_post(client, second, "posted second")
+    await run_jobs()
+    page = await feed(client, viewer, algorithm="ranked", limit=1)
+    assert [item["post"]["id"] for item in page["items"]] == [later["id"]]
+
+    for fan in fans:  # engagement that would put the earlier post first, without touching the viewer's timeline
+        assert (await client.post(f"/api/v1/posts/{earlier['id']}/like", headers=fan.headers)).status_code == 200
+    await run_jobs()
+    reloaded = await feed(client, viewer, algorithm="ranked", limit=1)
+    assert [item["post"]["id"] for item in reloaded["items"]] == [later["id"]]  # the same ranking, reused ...
+    assert snapshot_token(reloaded["next_cursor"]) == snapshot_token(page["next_cursor"])
+    rest = await feed(client, viewer, algorithm="ranked", limit=1, cursor=reloaded["next_cursor"])
+    assert [item["post"]["id"] for item in rest["items"]] == [earlier["id"]]  # ... and paged from its start
+
+    newest = await new_post(client, second, "posted third")
+    await run_jobs()  # fan-out changes the viewer's timeline: the next load ranks again
+    ranked_again = await feed(client, viewer, algorithm="ranked", limit=3)
+    assert [item["post"]["id"] for item in ranked_again["items"]][0] == earlier["id"]
+    assert {item["post"]["id"] for item in ranked_again["items"]} == {earlier["id"], later["id"], newest["id"]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from salon.feed import affinity
+from salon.feed import affinity, timeline
 from salon.feed.schemas import Feedback
 from salon.posts.services import visible_post_row
 from salon.settings import Settings
@@ -22,6 +22,7 @@ async def give_feedback(viewer_id: uuid.UUID, body: Feedback, settings: Settings
         await affinity.add(str(viewer_id), author, settings.feed_affinity_show_less, f"less:{post['id']}", settings)
     if body.signal in ("show_less", "seen"):
         await affinity.mark_seen(viewer_id, post["id"])
+    await timeline.count_change(viewer_id, settings)
 
 
 async def engaged(actor_id: str, author_id: str, kind: str, post_id: str, settings: Settings) -> None:

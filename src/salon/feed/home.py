@@ -12,6 +12,10 @@ Paging:
   ``feed:snapshot:{viewer}:{token}`` and later pages read on from an offset. Scores drift while a person scrolls;
   a snapshot keeps pages from repeating or skipping posts. Every page is still re-checked against blocks, mutes,
   follows and deletions.
+- Reloading the first page reuses the latest snapshot (``feed:rankings:{viewer}``, see ``salon.feed.timeline``)
+  while it is younger than ``feed_ranking_reuse_seconds`` and nothing reached the timeline since; ranking 400
+  candidates is most of a first page's cost, and a reload a few seconds later would get the same order.
+  Feedback drops the pointer, so "show less" takes effect on the next load.
 
 The cursor carries ``(algorithm, token, position, member)``: position is the time in ms (chronological) or the
 offset into the snapshot.
@@ -29,7 +33,7 @@ from salon.feed import affinity, ranking, timeline
 from salon.feed.candidates import Candidate, resolve
 from salon.feed.schemas import ALGORITHMS, DEFAULT_ALGORITHM, Algorithm, FeedItem, FeedPage
 from salon.feed.tables import FeedPreference
-from salon.feed.timeline import Entry
+from salon.feed.timeline import Entry, epoch_ms
 from salon.lib import valkey
 from salon.lib.errors import AppError
 from salon.lib.pagination import BadCursor, decode_cursor, encode_cursor
@@ -141,7 +145,8 @@ async def _fill(
     posts: set[uuid.UUID] = set()
     position = start
     for _ in range(MAX_ROUNDS):
-        batch, exhausted = await read(position, max(limit * 2, 10))
+        # Most entries pass (a timeline holds what the viewer should see): a small margin, not a second page.
+        batch, exhausted = await read(position, limit + max(limit // 4, 5))
         for index, (candidate, after) in enumerate(batch):
             position = after
             if candidate is not None and candidate.post_id not in posts:
@@ -216,16 +221,18 @@ def _snapshot_key(viewer_id: uuid.UUID, token: str) -> str:
 async def _scored(
     viewer_id: uuid.UUID, algorithm: Algorithm, position: FeedPosition | None, limit: int, settings: Settings
 ) -> tuple[list[Candidate], FeedPosition | None]:
-    if position is None:
-        token = secrets.token_urlsafe(9)
-        ordered = await _rank(viewer_id, algorithm, settings)
-        await _store_snapshot(_snapshot_key(viewer_id, token), ordered, settings)
-        more = len(ordered) > limit
-        return list(ordered[:limit]), FeedPosition(algorithm, token, limit, "") if more else None
-
-    key = _snapshot_key(viewer_id, position.token)
     client: Any = valkey.client()
-    if not await client.exists(key):
+    if position is None:
+        reusable, changes = await _latest_ranking(viewer_id, algorithm, settings)
+        if reusable is None:
+            token = secrets.token_urlsafe(9)
+            ordered = await _rank(viewer_id, algorithm, settings)
+            await _store_snapshot(viewer_id, algorithm, token, changes, ordered, settings)
+            more = len(ordered) > limit
+            return list(ordered[:limit]), FeedPosition(algorithm, token, limit, "") if more else None
+        position = FeedPosition(algorithm, reusable, 0, "")
+    key = _snapshot_key(viewer_id, position.token)
+    if position.position > 0 and not await client.exists(key):
         raise CursorExpired(
             "This feed is too old to page further. Load the feed again from the first page (without a cursor).",
             extra={"code": "cursor_expired"},
@@ -249,18 +256,51 @@ def _split(stored: str) -> tuple[str, float]:
     return member, float(at_ms)
 
 
-async def _store_snapshot(key: str, ordered: Sequence[Candidate], settings: Settings) -> None:
+async def _latest_ranking(viewer_id: uuid.UUID, algorithm: Algorithm, settings: Settings) -> tuple[str | None, int]:
+    """The token of the viewer's latest ``algorithm`` snapshot if a reload may reuse it (made less than
+    ``feed_ranking_reuse_seconds`` ago from the timeline as it still is, and still stored), and the timeline's change
+    count, which a new ranking records. Keeps the timeline alive as ``timeline.ensure`` does, rebuilding a missing
+    one."""
+    client: Any = valkey.client()
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.expire(timeline.timeline_key(viewer_id), settings.feed_timeline_ttl_seconds)
+        pipe.hmget(timeline.rankings_key(viewer_id), [algorithm, "changes"])
+        alive, (pointer, changes) = await pipe.execute()
+    if not alive:
+        return None, await timeline.rebuild(viewer_id, settings)
+    if pointer is None or settings.feed_ranking_reuse_seconds <= 0:
+        return None, int(changes or 0)
+    token, made_ms, made_from = pointer.split("@")
+    fresh = epoch_ms(datetime.now(UTC)) - int(made_ms) < settings.feed_ranking_reuse_seconds * 1000
+    if fresh and made_from == (changes or "0") and await client.exists(_snapshot_key(viewer_id, token)):
+        return token, int(changes or 0)
+    return None, int(changes or 0)
+
+
+async def _store_snapshot(
+    viewer_id: uuid.UUID,
+    algorithm: Algorithm,
+    token: str,
+    changes: int,
+    ordered: Sequence[Candidate],
+    settings: Settings,
+) -> None:
+    """Store the ordering as the snapshot ``token`` and as the latest one, ranked from the timeline's ``changes``."""
     if not ordered:
         return
+    key = _snapshot_key(viewer_id, token)
     async with valkey.client().pipeline(transaction=True) as pipe:
         pipe.rpush(key, *(f"{c.entry.member}@{c.entry.at_ms}" for c in ordered))
         pipe.expire(key, settings.feed_snapshot_ttl_seconds)
+        rankings = timeline.rankings_key(viewer_id)
+        pipe.hset(rankings, algorithm, f"{token}@{epoch_ms(datetime.now(UTC))}@{changes}")
+        pipe.expire(rankings, settings.feed_ranking_reuse_seconds + 60)
         await pipe.execute()
 
 
 async def _rank(viewer_id: uuid.UUID, algorithm: Algorithm, settings: Settings) -> list[Candidate]:
-    """Every candidate of the viewer (one per post: its newest entry), in ``algorithm`` order."""
-    await timeline.ensure(viewer_id, settings)
+    """Every candidate of the viewer (one per post: its newest entry), in ``algorithm`` order. The caller has made
+    sure the timeline exists (``_latest_ranking``)."""
     entries, _ = await _chronological_entries(viewer_id, None, settings.feed_candidates, settings)
     resolved = await resolve(viewer_id, entries)
     candidates: dict[uuid.UUID, Candidate] = {}

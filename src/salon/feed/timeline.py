@@ -7,6 +7,11 @@ fan-out writes only into timelines that exist, so a partial timeline never passe
 
 Timelines are caches. Who may see what is decided again on every read (``salon.feed.candidates``); a timeline only
 says which posts are worth looking at.
+
+``feed:rankings:{user_id}`` is a hash: ``changes``, a counter that whatever changes the timeline (fan-out, a follow's
+backfill, a rebuild) increments in the same step, and per algorithm a pointer to the user's latest ranked/engagement
+ordering (``salon.feed.home``) with the ``changes`` value it was computed from. A reload of the first page reuses
+that ordering only while the counter has not moved, so it never misses a post that reached the timeline.
 """
 
 from __future__ import annotations
@@ -57,16 +62,24 @@ def timeline_key(user_id: uuid.UUID | str) -> str:
     return f"timeline:{user_id}"
 
 
-# For each timeline of KEYS that exists (is built): adds the entries (ARGV[2..], score/member pairs), then trims it to
-# ARGV[1] entries plus the sentinel (which has the lowest score, rank 0, and so survives every trim). Returns how many
-# timelines it wrote. One call per chunk of timelines: packing one command per follower cost ~165 ms of Python CPU
-# for 10,000 followers (benchmarks/RESULTS.md).
+def rankings_key(user_id: uuid.UUID | str) -> str:
+    return f"feed:rankings:{user_id}"
+
+
+# KEYS are pairs (timeline, its rankings hash). For each timeline that exists (is built): adds the entries (ARGV[3..],
+# score/member pairs), trims it to ARGV[1] entries plus the sentinel (which has the lowest score, rank 0, and so
+# survives every trim), and counts a change in the rankings hash (which expires after ARGV[2] seconds). Returns how
+# many timelines it wrote. One call per chunk of timelines: packing one command per follower cost ~165 ms of Python
+# CPU for 10,000 followers (benchmarks/RESULTS.md).
 _PUSH = """
 local written = 0
-for _, key in ipairs(KEYS) do
+for i = 1, #KEYS, 2 do
+  local key = KEYS[i]
   if redis.call('EXISTS', key) == 1 then
-    redis.call('ZADD', key, unpack(ARGV, 2))
+    redis.call('ZADD', key, unpack(ARGV, 3))
     redis.call('ZREMRANGEBYRANK', key, 1, -(tonumber(ARGV[1]) + 1))
+    redis.call('HINCRBY', KEYS[i + 1], 'changes', 1)
+    redis.call('EXPIRE', KEYS[i + 1], ARGV[2])
     written = written + 1
   end
 end
@@ -93,12 +106,13 @@ async def push(user_ids: Sequence[uuid.UUID | str], entries: Sequence[Entry], se
     if not user_ids or not entries:
         return 0
     script = _script(valkey.client())
-    args: list[Any] = [settings.feed_timeline_max_length]
+    args: list[Any] = [settings.feed_timeline_max_length, settings.feed_ranking_reuse_seconds + 60]
     for entry in entries:
         args += [entry.at_ms, entry.member]
     written = 0
     for chunk in _chunks(list(user_ids), settings.feed_fanout_chunk_size):
-        written += int(await script(keys=[timeline_key(user_id) for user_id in chunk], args=args))
+        keys = [key for user_id in chunk for key in (timeline_key(user_id), rankings_key(user_id))]
+        written += int(await script(keys=keys, args=args))
     return written
 
 
@@ -108,8 +122,9 @@ async def ensure(user_id: uuid.UUID, settings: Settings) -> None:
         await rebuild(user_id, settings)
 
 
-async def rebuild(user_id: uuid.UUID, settings: Settings) -> None:
-    """Replace the user's timeline with what fan-out would have put there, read from Postgres."""
+async def rebuild(user_id: uuid.UUID, settings: Settings) -> int:
+    """Replace the user's timeline with what fan-out would have put there, read from Postgres. Returns the
+    timeline's change count after it (see ``rankings_key``)."""
     entries = await entries_from_postgres(user_id, settings)
     scores: dict[str, float] = {SENTINEL: float("-inf")}
     scores.update({entry.member: entry.at_ms for entry in entries})
@@ -118,6 +133,18 @@ async def rebuild(user_id: uuid.UUID, settings: Settings) -> None:
         pipe.delete(key)
         pipe.zadd(key, scores)
         pipe.expire(key, settings.feed_timeline_ttl_seconds)
+        pipe.hincrby(rankings_key(user_id), "changes", 1)
+        pipe.expire(rankings_key(user_id), settings.feed_ranking_reuse_seconds + 60)
+        results = await pipe.execute()
+    return int(results[3])
+
+
+async def count_change(user_id: uuid.UUID, settings: Settings) -> None:
+    """Something a ranking depends on changed besides the timeline (the user's feedback): the next first page of a
+    ranked feed is ranked afresh."""
+    async with valkey.client().pipeline(transaction=False) as pipe:
+        pipe.hincrby(rankings_key(user_id), "changes", 1)
+        pipe.expire(rankings_key(user_id), settings.feed_ranking_reuse_seconds + 60)
         await pipe.execute()
 
 

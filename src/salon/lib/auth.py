@@ -175,8 +175,9 @@ def current_viewer(connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | N
     return connection.scope.get("user")
 
 
-def signed_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-    """Router-wide guard: a user must be signed in unless the handler is marked ``opt={"public": True}``."""
+async def signed_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """Router-wide guard: a user must be signed in unless the handler is marked ``opt={"public": True}``.
+    Guards are coroutines: Litestar runs a plain function guard in a worker thread, a thread hop per request."""
     if handler.opt.get("public"):
         return
     if current_viewer(connection) is None:
@@ -184,7 +185,7 @@ def signed_in(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRoute
 
 
 def require_role(*roles: str) -> Any:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         viewer = current_viewer(connection)
         if viewer is None:
             raise Unauthorized("Sign in first: send 'Authorization: Bearer <access token>'.")
