@@ -237,6 +237,8 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
                  {"VUS": vus, "ALGORITHM": "ranked"}),
         Scenario("feed_chronological", "feed_read.js", "salon", "req/s", "feed_ms", "reference_json",
                  ["GET /api/v1/feed"], {"VUS": vus, "ALGORITHM": "chronological"}),
+        Scenario("search", "search.js", "salon", "req/s", "search_ms", "reference_json", ["GET /api/v1/search"],
+                 {"VUS": vus}, note="posts, users and hashtags in turn; per-type latency below the table"),
         Scenario("post_write", "post_write.js", "salon", "req/s", "post_create_ms", "reference_json",
                  ["POST /api/v1/posts"], {"VUS": vus}, probe="fanout"),
         Scenario("reference_sse_20", "ref_sse.js", "reference", "streams/s", "stream_ms",
@@ -377,7 +379,7 @@ class Bench:
         print("bench: migrating", flush=True)
         subprocess.run([sys.executable, "-m", "salon", "migrate"], env=self.env, cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)  # fmt: skip
-        size = FULL_SEED if self.args.full_seed else QUICK_SEED
+        size = QUICK_SEED if self.args.quick_seed else FULL_SEED
         size = {key: getattr(self.args, f"seed_{key}") or value for key, value in size.items()}
         self.args.seed_users = size["users"]
         print(f"bench: seeding {size}", flush=True)
@@ -496,8 +498,9 @@ def probe_lines(results: list[Result]) -> list[str]:
     for r in results:
         if r.probe:
             lines.append(f"- `{r.name}` probe: {json.dumps(r.probe, sort_keys=True)}")
-        extra = {key: r.metrics[key] for key in ("server_first_token_ms", "headers_ms", "chunks", "refresh_ms")
-                 if key in r.metrics}  # fmt: skip
+        trends = ("server_first_token_ms", "headers_ms", "chunks", "refresh_ms", "search_posts_ms", "search_users_ms",
+                  "search_hashtags_ms")  # fmt: skip
+        extra = {key: r.metrics[key] for key in trends if key in r.metrics}
         if extra:
             compact = {
                 k: {s: round(v, 1) for s, v in vals.items() if s in ("med", "p(95)", "p(99)")}
@@ -569,7 +572,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--ai-streams", type=int, default=500, help="concurrent AI streams at 30 ms x 200 chunks")
     parser.add_argument("--streams", type=int, default=1000, help="open event streams in the events scenario")
     parser.add_argument("--hold", type=int, default=20, help="seconds each event stream stays open")
-    parser.add_argument("--full-seed", action="store_true", help="seed 10,000 users / 100 follows / 200,000 posts")
+    quick = "seed 2,000 users / 50 follows / 20,000 posts instead of 10,000 / 100 / 200,000"
+    parser.add_argument("--quick-seed", action="store_true", help=quick)
     parser.add_argument("--seed-users", type=int, default=None)
     parser.add_argument("--seed-follows", type=int, default=None)
     parser.add_argument("--seed-posts", type=int, default=None)
