@@ -118,6 +118,7 @@ _tasks: set[asyncio.Task[None]] = set()
 def start(generation: Generation) -> None:
     """Run the generation as a task of this process. Shutdown interrupts it (stored ``failed`` with the code
     ``generation_interrupted`` and the text so far, and its stream ends): the process is about to go away."""
+    streams.open_local(generation.id)  # readers in this process get the frames as they are appended
     task = asyncio.create_task(run(generation), name=f"ai-reply-{generation.id}")
     _running[generation.id] = generation
     _tasks.add(task)
@@ -130,6 +131,7 @@ def start(generation: Generation) -> None:
     def forget(done: asyncio.Task[None]) -> None:
         _tasks.discard(done)
         _running.pop(generation.id, None)
+        streams.close_local(generation.id)
         stop_listening()
 
     task.add_done_callback(forget)

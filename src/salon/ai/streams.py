@@ -5,6 +5,14 @@ number of readers, in any process, read it from the start or from a ``Last-Event
 also the SSE ``id:``) and then follow it live with ``XREAD BLOCK``. A finished stream is kept for
 ``SALON_AI_STREAM_RETENTION_SECONDS`` so a client that refreshes can still replay it.
 
+While the reply is produced by this process (the usual case: the generation task runs where the message was sent),
+readers here do not poll Valkey: ``open_local`` registers the reply and ``append`` hands each frame, once it is in the
+stream, to this process's readers as well. A reader subscribes before it reads the backlog (``XRANGE``), so nothing
+falls between the two, and drops what it already sent. That keeps Valkey connections and round trips independent of
+the number of readers (a blocking ``XREAD`` holds a connection per reader: 2,000 streams meant 2,000 connections).
+A reader that falls behind, or outlives the local producer without seeing the terminal frame, goes back to the
+stream.
+
 On shutdown (``salon.lib.shutdown``) a reader ends at once with an ``ai_reconnect`` frame (re-attach elsewhere with
 its ``id:`` as ``Last-Event-ID``), except while the reply is produced by this process: that reply is interrupted and
 ends with its own terminal frame within moments, which the reader still delivers.
@@ -16,7 +24,7 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 from litestar.response import ServerSentEventMessage
@@ -54,17 +62,69 @@ def check_last_event_id(value: str | None) -> str | None:
     return value
 
 
+# Local delivery ------------------------------------------------------------------------------------------------------
+
+Frame = tuple[str, str, str]  # (entry id, event, data)
+LOCAL_QUEUE_LIMIT = 1024
+_FELL_BEHIND: Final = "fell_behind"  # the reader's queue overflowed: re-read the stream
+_PRODUCER_GONE: Final = "producer_gone"  # the local producer ended: whatever it did not deliver is in the stream
+
+
+class _LocalReply:
+    """The readers in this process of a reply produced in this process."""
+
+    def __init__(self) -> None:
+        self.readers: set[asyncio.Queue[Frame | str]] = set()
+
+    def deliver(self, item: Frame | str) -> None:
+        for queue in self.readers:
+            try:
+                queue.put_nowait(item)
+            except asyncio.QueueFull:
+                while not queue.empty():
+                    queue.get_nowait()
+                queue.put_nowait(_FELL_BEHIND)
+
+
+_local: dict[str, _LocalReply] = {}
+
+
+def open_local(message_id: str) -> None:
+    """This process produces the reply: deliver its frames to local readers directly (see the module doc)."""
+    _local.setdefault(message_id, _LocalReply())
+
+
+def close_local(message_id: str) -> None:
+    """The local producer is done (its terminal frame, if it wrote one, has been delivered)."""
+    reply = _local.pop(message_id, None)
+    if reply is not None:
+        reply.deliver(_PRODUCER_GONE)
+
+
+def entry_key(entry_id: str) -> tuple[int, int]:
+    milliseconds, _, sequence = entry_id.partition("-")
+    return int(milliseconds), int(sequence or 0)
+
+
+# Writing -----------------------------------------------------------------------------------------------------------
+
+
 async def append(message_id: str, event: str, data: msgspec.Struct, *, retention: int | None = None) -> str:
     """Append one frame; the first and the terminal frame also set how long the stream is kept."""
     client = valkey_client.client()
     payload = msgspec.json.encode(data).decode()
     if retention is None:
-        return str(await client.xadd(stream_key(message_id), {"event": event, "data": payload}))
-    async with client.pipeline(transaction=False) as pipe:
-        pipe.xadd(stream_key(message_id), {"event": event, "data": payload})
-        pipe.expire(stream_key(message_id), retention)
-        entry_id, _ = await pipe.execute()
-    return str(entry_id)
+        entry_id = str(await client.xadd(stream_key(message_id), {"event": event, "data": payload}))
+    else:
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.xadd(stream_key(message_id), {"event": event, "data": payload})
+            pipe.expire(stream_key(message_id), retention)
+            added, _ = await pipe.execute()
+        entry_id = str(added)
+    local = _local.get(message_id)
+    if local is not None:
+        local.deliver((entry_id, event, payload))
+    return entry_id
 
 
 async def chunk_texts(message_id: str) -> list[str]:
@@ -87,6 +147,26 @@ class Reconnect(msgspec.Struct):
 RECONNECT_DETAIL = "This server is restarting. Re-attach to the reply with Last-Event-ID set to this frame's id."
 
 
+class _Position:
+    """How far a reader got: the last entry it sent, and whether that was the terminal frame."""
+
+    def __init__(self, cursor: str) -> None:
+        self.cursor = cursor
+        self.finished = False
+        self.last_sent = time.monotonic()
+
+    def frame(self, entry_id: str, event: str, data: str) -> ServerSentEventMessage:
+        self.cursor, self.last_sent = entry_id, time.monotonic()
+        self.finished = event in TERMINAL_EVENTS
+        return ServerSentEventMessage(id=entry_id, event=event, data=data)
+
+    def heartbeat_due(self) -> bool:
+        if time.monotonic() - self.last_sent < HEARTBEAT_SECONDS:
+            return False
+        self.last_sent = time.monotonic()
+        return True
+
+
 async def follow(
     message_id: str,
     after: str | None,
@@ -100,34 +180,91 @@ async def follow(
     the stream with an ``error`` frame when it is not). On shutdown it ends with ``ai_reconnect`` unless
     ``produced_here()`` (then the interrupted reply's terminal frame follows at once; it waits one idle read at most).
     """
+    position = _Position(after or "0-0")
+    yield ServerSentEventMessage(data=None, comment="salon ai reply stream")
+    local = _local.get(message_id)
+    if local is not None:
+        async for frame in _follow_local(message_id, local, position, on_idle):
+            yield frame
+        if position.finished:
+            return
+    async for frame in _follow_stream(message_id, position, on_idle, produced_here):
+        yield frame
+
+
+async def _follow_local(
+    message_id: str, local: _LocalReply, position: _Position, on_idle: Callable[[], Awaitable[None]]
+) -> AsyncIterator[ServerSentEventMessage]:
+    """Frames handed over by the local producer; returns (unfinished) when the producer is gone without a terminal
+    frame, for the stream reader to take over."""
+    queue: asyncio.Queue[Frame | str] = asyncio.Queue(LOCAL_QUEUE_LIMIT)
+    local.readers.add(queue)
+    try:
+        backlog = True  # subscribed first, then read what was appended before: nothing falls in between
+        while True:
+            if backlog:
+                backlog = False
+                for entry_id, event, data in await _entries_after(message_id, position.cursor):
+                    yield position.frame(entry_id, event, data)
+                    if position.finished:
+                        return
+            try:
+                item = await asyncio.wait_for(queue.get(), BLOCK_MS / 1000)
+            except TimeoutError:
+                await on_idle()
+                if position.heartbeat_due():
+                    yield ServerSentEventMessage(data=None, comment="heartbeat")
+                continue
+            if item == _PRODUCER_GONE:
+                return
+            if item == _FELL_BEHIND:
+                backlog = True
+                continue
+            entry_id, event, data = item
+            if entry_key(entry_id) <= entry_key(position.cursor):
+                continue  # already sent from the backlog
+            yield position.frame(entry_id, event, data)
+            if position.finished:
+                return
+    finally:
+        local.readers.discard(queue)
+
+
+async def _entries_after(message_id: str, cursor: str) -> list[Frame]:
+    entries = await valkey_client.client().xrange(stream_key(message_id), min=f"({cursor}")
+    return [(entry_id, fields["event"], fields["data"]) for entry_id, fields in entries]
+
+
+async def _follow_stream(
+    message_id: str,
+    position: _Position,
+    on_idle: Callable[[], Awaitable[None]],
+    produced_here: Callable[[], bool],
+) -> AsyncIterator[ServerSentEventMessage]:
+    """Frames read from the Valkey stream with ``XREAD BLOCK`` (a reply produced in another process, or one whose
+    local producer is gone)."""
     client = valkey_client.client()
     key = stream_key(message_id)
-    cursor = after or "0-0"
-    yield ServerSentEventMessage(data=None, comment="salon ai reply stream")
-    last_sent = time.monotonic()
     stopping = asyncio.ensure_future(shutdown.wait())
     try:
         while True:
             if stopping.done() and not produced_here():
-                yield reconnect_frame(message_id, cursor)
+                yield reconnect_frame(message_id, position.cursor)
                 return
-            batches = await read_unless_stopping(client, key, cursor, None if stopping.done() else stopping)
+            batches = await read_unless_stopping(client, key, position.cursor, None if stopping.done() else stopping)
             if batches is None:
                 continue  # shutdown began while waiting: the loop's first check decides
             if not batches:
                 if stopping.done():
-                    yield reconnect_frame(message_id, cursor)
+                    yield reconnect_frame(message_id, position.cursor)
                     return
                 await on_idle()
-                if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
-                    last_sent = time.monotonic()
+                if position.heartbeat_due():
                     yield ServerSentEventMessage(data=None, comment="heartbeat")
                 continue
-            last_sent = time.monotonic()
             for entry_id, fields in batches[0][1]:
-                cursor = entry_id
-                yield ServerSentEventMessage(id=entry_id, event=fields["event"], data=fields["data"])
-                if fields["event"] in TERMINAL_EVENTS:
+                yield position.frame(entry_id, fields["event"], fields["data"])
+                if position.finished:
                     return
     finally:
         stopping.cancel()

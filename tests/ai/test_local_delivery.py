@@ -1,0 +1,80 @@
+"""Readers of a reply produced in this process get its frames handed over by the producer (``streams.open_local``),
+and fall back to the Valkey stream when they fall behind or the producer goes away without a terminal frame."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from salon.ai import schemas, streams
+from salon.lib import valkey as valkey_client
+
+MESSAGE_ID = "0190a000-0000-7000-8000-0000000000aa"
+
+
+async def nothing() -> None:
+    return None
+
+
+async def chunk(index: int) -> str:
+    return await streams.append(MESSAGE_ID, "ai_chunk", schemas.AiChunk(delta=f"c{index}", index=index), retention=60)
+
+
+async def complete() -> str:
+    frame = schemas.AiError(code="done", detail="end of test", retryable=False, message_id=MESSAGE_ID)
+    return await streams.append(MESSAGE_ID, "error", frame, retention=60)
+
+
+async def frames_until_terminal(reader: Any) -> list[Any]:
+    frames = []
+    async for frame in reader:
+        if frame.event is not None:
+            frames.append(frame)
+    return frames
+
+
+@pytest.fixture
+def local_reply(app: Any) -> Any:
+    streams.open_local(MESSAGE_ID)
+    yield
+    streams.close_local(MESSAGE_ID)
+
+
+async def test_backlog_then_live_frames_each_once_in_order(local_reply: None) -> None:
+    before = [await chunk(index) for index in range(3)]
+    reader = streams.follow(MESSAGE_ID, None, nothing)
+    assert (await anext(reader)).comment  # the opening comment; the reader has subscribed
+    collected = asyncio.ensure_future(frames_until_terminal(reader))
+    after = [await chunk(index) for index in range(3, 6)] + [await complete()]
+    frames = await asyncio.wait_for(collected, timeout=5)
+    assert [frame.id for frame in frames] == before + after
+    assert frames[-1].event == "error"
+
+
+async def test_a_reader_that_falls_behind_rereads_the_stream(local_reply: None, monkeypatch: Any) -> None:
+    monkeypatch.setattr(streams, "LOCAL_QUEUE_LIMIT", 2)
+    reader = streams.follow(MESSAGE_ID, None, nothing)
+    await anext(reader)  # subscribed, nothing read yet
+    first = await chunk(0)
+    assert (await anext(reader)).id == first
+    written = [await chunk(index) for index in range(1, 9)] + [await complete()]  # overflows its queue of 2
+    frames = await asyncio.wait_for(frames_until_terminal(reader), timeout=5)
+    assert [frame.id for frame in frames] == written
+
+
+async def test_when_the_local_producer_ends_without_a_terminal_frame_the_reader_follows_the_stream(
+    local_reply: None,
+) -> None:
+    reader = streams.follow(MESSAGE_ID, None, nothing)
+    await anext(reader)
+    first = await chunk(0)
+    assert (await anext(reader)).id == first
+    streams.close_local(MESSAGE_ID)  # e.g. its outcome could not be stored: another reader will finish the stream
+    pending = asyncio.ensure_future(frames_until_terminal(reader))
+    await asyncio.sleep(0.1)
+    terminal = await complete()  # written by whoever notices (fail_if_abandoned), not handed over locally
+    frames = await asyncio.wait_for(pending, timeout=5)
+    assert [frame.id for frame in frames] == [terminal]
+    assert await valkey_client.client().xlen(streams.stream_key(MESSAGE_ID)) == 2
