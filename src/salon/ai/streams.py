@@ -215,10 +215,10 @@ async def _follow_local(
                 if position.heartbeat_due():
                     yield ServerSentEventMessage(data=None, comment="heartbeat")
                 continue
-            if item == _PRODUCER_GONE:
-                return
-            if item == _FELL_BEHIND:
-                backlog = True
+            if isinstance(item, str):
+                if item == _PRODUCER_GONE:
+                    return
+                backlog = True  # _FELL_BEHIND
                 continue
             entry_id, event, data = item
             if entry_key(entry_id) <= entry_key(position.cursor):
