@@ -233,3 +233,20 @@ async def test_feed_errors_are_actionable(client: httpx.AsyncClient, make_users,
     assert "ranked" in mixed.json()["detail"]
     stolen = await client.get("/api/v1/feed", params={"cursor": ranked_cursor}, headers=bob.headers)
     assert stolen.status_code == 410  # a cursor names its owner's snapshot: another user cannot read it
+
+
+async def test_new_friends_see_each_others_earlier_friends_only_posts(
+    client: httpx.AsyncClient, make_users, run_jobs
+) -> None:
+    alice, bob = await make_users("alice", "bob")
+    bobs = await new_post(client, bob, "for my friends, before alice was one", visibility="friends")
+    alices = await new_post(client, alice, "alice's friends only", visibility="friends")
+    for user in (alice, bob):  # both timelines are built, without the other's friends-only post
+        assert await feed_ids(client, user, algorithm="chronological") == [(alices if user is alice else bobs)["id"]]
+
+    await befriend(client, alice, bob)
+    await run_jobs()
+
+    assert hexid(bobs["id"]) in await timeline_members(alice.id)  # merged by fan-out, not by a rebuild
+    assert set(await feed_ids(client, alice, algorithm="chronological")) == {alices["id"], bobs["id"]}
+    assert set(await feed_ids(client, bob, algorithm="chronological")) == {alices["id"], bobs["id"]}

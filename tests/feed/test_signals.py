@@ -151,5 +151,5 @@ async def test_a_reload_reuses_the_ranking_until_the_timeline_changes(
     newest = await new_post(client, second, "posted third")
     await run_jobs()  # fan-out changes the viewer's timeline: the next load ranks again
     ranked_again = await feed(client, viewer, algorithm="ranked", limit=3)
-    assert [item["post"]["id"] for item in ranked_again["items"]][0] == earlier["id"]
+    assert ranked_again["items"][0]["post"]["id"] == earlier["id"]
     assert {item["post"]["id"] for item in ranked_again["items"]} == {earlier["id"], later["id"], newest["id"]}

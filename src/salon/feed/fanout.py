@@ -14,7 +14,7 @@ from salon.feed import timeline
 from salon.feed.timeline import Entry, epoch_ms
 from salon.posts.events import PostCreated, PostReposted
 from salon.settings import Settings
-from salon.social.events import UserFollowed
+from salon.social.events import FriendAccepted, UserFollowed
 
 FOLLOW_BACKFILL = 50  # a new followee's latest entries merged into the follower's timeline
 
@@ -35,6 +35,14 @@ async def fan_out_repost(event: PostReposted, settings: Settings) -> int:
     recipients = await timeline.audience(reposter, "public", settings)
     await timeline.push(recipients, [entry], settings)
     return len(recipients)
+
+
+async def backfill_friendship(event: FriendAccepted, settings: Settings) -> None:
+    """New friends see each other's earlier friends-only posts at once (following already brought in the rest)."""
+    first, second = uuid.UUID(event.sender_id), uuid.UUID(event.accepter_id)
+    for owner, friend in ((first, second), (second, first)):
+        entries = await timeline.friends_only_entries(friend, FOLLOW_BACKFILL)
+        await timeline.push([owner], entries, settings)
 
 
 async def backfill_follow(event: UserFollowed, settings: Settings) -> None:

@@ -12,7 +12,7 @@ from salon.lib.events import subscriber
 from salon.lib.jobs import cron
 from salon.posts.events import PostCreated, PostLiked, PostQuoted, PostReplied, PostReposted
 from salon.settings import get_settings
-from salon.social.events import UserFollowed
+from salon.social.events import FriendAccepted, UserFollowed
 
 
 @subscriber("post.created")
@@ -28,6 +28,11 @@ async def fan_out_repost(event: PostReposted) -> None:
 @subscriber("user.followed")
 async def backfill_follow(event: UserFollowed) -> None:
     await fanout.backfill_follow(event, get_settings())
+
+
+@subscriber("friend.accepted")
+async def backfill_friendship(event: FriendAccepted) -> None:
+    await fanout.backfill_friendship(event, get_settings())
 
 
 @subscriber("post.liked")

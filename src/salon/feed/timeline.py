@@ -270,6 +270,18 @@ async def author_entries(author_id: uuid.UUID, count: int, settings: Settings) -
     return _entries(rows)
 
 
+async def friends_only_entries(author_id: uuid.UUID, count: int) -> list[Entry]:
+    """An author's latest friends-only posts, for merging into a new friend's timeline."""
+    rows = await Post.raw(
+        """
+        SELECT id AS post_id, NULL::uuid AS reposter_id, created_at AS at FROM posts
+        WHERE author = {} AND deleted_at IS NULL AND visibility = 'friends' ORDER BY id DESC LIMIT {}
+        """,
+        author_id, count,
+    )  # fmt: skip
+    return _entries(rows)
+
+
 async def audience(author_id: uuid.UUID, visibility: str, settings: Settings) -> list[uuid.UUID]:
     """Whose timelines a new post (or repost) by ``author_id`` goes into: the author, plus their followers for public
     and followers-only posts (unless the author is above the fan-out threshold), or their friends for friends-only
