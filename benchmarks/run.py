@@ -241,6 +241,9 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
                  {"VUS": vus}, note="posts, users and hashtags in turn; per-type latency below the table"),
         Scenario("post_write", "post_write.js", "salon", "req/s", "post_create_ms", "reference_json",
                  ["POST /api/v1/posts"], {"VUS": vus}, probe="fanout"),
+        Scenario("events", "events.js", "salon", "streams", "like_ms", None, ["GET /api/v1/events"],
+                 {"STREAMS": str(args.streams), "HOLD": str(args.hold)}, probe="events",
+                 note="rate = streams held open for the whole hold; latency = the actions (likes)"),
         Scenario("reference_sse_20", "ref_sse.js", "reference", "streams/s", "stream_ms",
                  env={"VUS": vus, "EVENTS": "20", "DELAY_MS": "0"}),
         Scenario("ai_stream_0ms", "ai_stream.js", "salon", "streams/s", "stream_ms", "reference_sse_20",
@@ -251,9 +254,6 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
         Scenario("ai_stream_30ms", "ai_stream.js", "salon", "streams/s", "added_ms_per_chunk", "reference_sse_200x30ms",
                  ["POST /api/v1/ai/conversations/{conversation_id}/messages"], ai_slow, standin=(200, 30.0),
                  probe="ai_chunks"),
-        Scenario("events", "events.js", "salon", "streams", "like_ms", None, ["GET /api/v1/events"],
-                 {"STREAMS": str(args.streams), "HOLD": str(args.hold)}, probe="events",
-                 note="rate = streams held open for the whole hold; latency = the actions (likes)"),
     ]  # fmt: skip
 
 
