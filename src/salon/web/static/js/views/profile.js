@@ -104,6 +104,7 @@ export async function profileView(outlet, { username }) {
       h("h1", {}, displayName(profile)),
       h("p.handle", {}, `@${profile.username}`),
       profile.bio ? h("p.bio", {}, profile.bio) : null,
+      profile.moderation_notice ? h("p.notice", {}, profile.moderation_notice) : null,
       h("p.profile-facts", {},
         profile.location ? h("span", {}, profile.location) : null,
         profile.website ? h("a", { href: profile.website, rel: "noopener nofollow", target: "_blank" }, profile.website) : null),
