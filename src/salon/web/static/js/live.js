@@ -9,7 +9,7 @@ import { api } from "./api.js";
 const EVENT_NAMES = [
   "refetch", "presence", "typing",
   "notification", "notification.withdrawn", "notifications.read",
-  "message", "message_edited", "message_deleted", "read",
+  "message", "message_edited", "message_deleted", "message_hidden", "read",
   "chat_member_added", "chat_member_removed", "chat_updated",
   "ai.conversation_titled", "media.processed", "moderation.decision",
 ];

@@ -98,7 +98,7 @@ function chatList(activeId) {
     clearTimeout(timer);
     timer = setTimeout(() => list.reload(), 300);
   };
-  const offs = ["message", "read", "chat_member_added", "chat_member_removed", "chat_updated", "refetch"].map((name) => live.on(name, refresh));
+  const offs = ["message", "message_hidden", "read", "chat_member_added", "chat_member_removed", "chat_updated", "refetch"].map((name) => live.on(name, refresh));
   const element = h("aside.chat-list", { "aria-label": "Chats" }, h("div.chat-list-head", {}, h("h1", {}, "Chats"), toggle), form, list.element);
   return { element, start: list.start, stop: () => { offs.forEach((off) => off()); list.disconnect(); clearTimeout(timer); } };
 }
@@ -278,6 +278,11 @@ async function conversation(pane, chatId) {
         node.classList.add("deleted");
         node.querySelector(".bubble").textContent = "Message deleted";
       }
+    }),
+    live.on("message_hidden", (data) => {  // held for moderation after it was delivered: it is not ours to see
+      if (!ours(data)) return;
+      rendered.get(data.message_id)?.remove();
+      rendered.delete(data.message_id);
     }),
     live.on("read", (data) => {
       if (!ours(data)) return;
