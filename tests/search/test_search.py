@@ -133,3 +133,31 @@ async def test_bad_searches_are_client_errors(client: httpx.AsyncClient, params:
     response = await client.get("/api/v1/search", params=params)
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_hashtag_counts_follow_edits_deletes_and_purges(client: httpx.AsyncClient, make_users) -> None:
+    from salon.posts.tables import Post
+
+    alice, bob = await make_users("alice", "bob")
+    first = await new_post(client, alice, "#rust one")
+    second = await new_post(client, alice, "#rust two", visibility="followers")
+    bobs = await new_post(client, bob, "#rust and #go")
+
+    async def counts() -> dict[str, int]:
+        pages = [await search(client, prefix, "hashtags") for prefix in ("#r", "#g")]
+        return {item["tag"]: item["posts_count"] for page in pages for item in page["items"]}
+
+    async def edit(post: dict, **body: str) -> None:
+        response = await client.patch(f"/api/v1/posts/{post['id']}", json=body, headers=alice.headers)
+        assert response.status_code == 200, response.text
+
+    assert await counts() == {"go": 1, "rust": 2}
+    await edit(first, visibility="followers")
+    assert await counts() == {"go": 1, "rust": 1}
+    await edit(second, visibility="public")
+    await edit(second, content="now #golang")
+    assert await counts() == {"go": 1, "golang": 1, "rust": 1}
+    assert (await client.delete(f"/api/v1/posts/{bobs['id']}", headers=bob.headers)).status_code == 204
+    assert await counts() == {"golang": 1}
+    await Post.raw("DELETE FROM users WHERE id = {}::uuid", alice.id)  # an account purge: posts go by cascade
+    assert await counts() == {}

@@ -12,7 +12,9 @@ Postgres search:
   every match would cost time linear in the table).
 - users: trigram similarity (pg_trgm GIN indexes) on the username and the display name, so part of a name or a
   typo finds them.
-- hashtags: prefix match (a ``COLLATE "C"`` btree range), with the number of public posts using each.
+- hashtags: prefix match over ``hashtag_counts`` (a ``COLLATE "C"`` primary key, so a prefix is an index range),
+  which triggers keep at the number of live public posts using each tag (migration
+  ``posts_2026_11_22t06_15_00_000000``); counting at query time cost 142 ms for a popular prefix at 200,000 posts.
 
 Ranked results page by keyset on ``(score, id)``; post scores are computed against the time the search started
 (carried in the cursor), so a score is the same on every page and pages never repeat or skip.
@@ -138,13 +140,12 @@ class PostgresSearch:
     async def hashtags(self, prefix: str, cursor: str | None, limit: int) -> Page[HashtagResult]:
         position = decode_cursor(cursor, str)
         start = prefix
-        keyset = 'AND h.tag COLLATE "C" > {}' if position else ""
+        keyset = "AND tag > {}" if position else ""
         rows = await _sql(
             f"""
-            SELECT h.tag, count(*)::int AS posts_count FROM post_hashtags h JOIN posts p ON p.id = h.post
-            WHERE h.tag COLLATE "C" >= {{}} AND h.tag COLLATE "C" < {{}} {keyset}
-              AND p.visibility = 'public' AND p.deleted_at IS NULL
-            GROUP BY h.tag ORDER BY h.tag COLLATE "C" LIMIT {{}}
+            SELECT tag, public_posts AS posts_count FROM hashtag_counts
+            WHERE tag >= {{}} AND tag < {{}} {keyset} AND public_posts > 0
+            ORDER BY tag LIMIT {{}}
             """,
             start, prefix + MAX_CODE_POINT, *(position or ()), limit + 1,
         )  # fmt: skip
