@@ -443,6 +443,8 @@ class Bench:
             options.update(delay=3.0, pacing_ms=scenario.standin[1])
         if scenario.probe == "fanout":  # reads the followers from Postgres and polls their timelines in Valkey
             options.update(delay=3.0, database_url=self.stores.database_url, valkey_url=self.stores.valkey_url)
+        if scenario.probe == "events":  # delivery once the streams are open (opening them all is like_ms's storm)
+            options.update(delay=self.args.hold / 2)
 
         def target() -> None:
             try:
@@ -571,7 +573,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--vus", type=int, default=64, help="concurrent k6 connections for request scenarios")
     parser.add_argument("--ai-streams", type=int, default=500, help="concurrent AI streams at 30 ms x 200 chunks")
     parser.add_argument("--streams", type=int, default=1000, help="open event streams in the events scenario")
-    parser.add_argument("--hold", type=int, default=20, help="seconds each event stream stays open")
+    parser.add_argument("--hold", type=int, default=40, help="seconds each event stream stays open")
     quick = "seed 2,000 users / 50 follows / 20,000 posts instead of 10,000 / 100 / 200,000"
     parser.add_argument("--quick-seed", action="store_true", help=quick)
     parser.add_argument("--seed-users", type=int, default=None)

@@ -32,6 +32,9 @@ def _settings() -> Settings:
         raise  # unreachable
 
 
+LISTEN_BACKLOG = 4096  # connections the kernel holds before salon accepts them (capped by net.core.somaxconn)
+
+
 def _granian_command(settings: Settings, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "granian",
@@ -40,6 +43,8 @@ def _granian_command(settings: Settings, workers: int) -> list[str]:
         "--host", settings.host,
         "--port", str(settings.port),
         "--workers", str(workers),
+        "--backpressure", str(settings.max_concurrent_requests),
+        "--backlog", str(LISTEN_BACKLOG),
         "--loop", "uvloop",
         "--workers-kill-timeout", str(GRANIAN_KILL_TIMEOUT),
         "--no-access-log",

@@ -26,6 +26,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
+    # Requests in flight per worker, open event and AI streams included (Granian's backpressure; its default of 1,024
+    # left the 1,025th event stream waiting for a slot and every later request, however small, queued behind it).
+    max_concurrent_requests: int = 10_000
     environment: Literal["development", "production", "test"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     db_pool_min: int = 2
@@ -199,7 +202,14 @@ def _validate(settings: Settings) -> None:
         ("redis://", "rediss://", "valkey://", "valkeys://", "unix://")
     ):
         raise SettingsError(f"VALKEY_URL must be a redis:// or valkey:// URL (got {settings.valkey_url!r})")
-    for field in ("port", "workers", "db_pool_max", "worker_concurrency", "access_token_ttl_seconds"):
+    for field in (
+        "port",
+        "workers",
+        "max_concurrent_requests",
+        "db_pool_max",
+        "worker_concurrency",
+        "access_token_ttl_seconds",
+    ):
         if getattr(settings, field) <= 0:
             raise SettingsError(f"{ENV_NAMES[field]} must be a positive number")
     if not 0 < settings.port < 65536:

@@ -88,3 +88,18 @@ async def test_presence_requests_are_validated(client: httpx.AsyncClient) -> Non
     assert (
         await client.put("/api/v1/presence/settings", json={"hidden": "x"}, headers=alice.headers)
     ).status_code == 400
+
+
+async def test_a_closed_stream_schedules_the_offline_check_only_when_no_other_stream_outlasts_it(app: Any) -> None:
+    from salon.lib import jobs
+    from salon.realtime import presence
+
+    user = "0190a000-0000-7000-8000-0000000000bb"
+    await presence.stream_opened(user, "phone", lease_ms=60_000)
+    await presence.stream_opened(user, "laptop", lease_ms=60_000)
+    scheduled = await jobs.queue().count("incomplete")
+
+    await presence.stream_closed(user, "phone", grace_ms=1_000)
+    assert await jobs.queue().count("incomplete") == scheduled  # the laptop stays connected: nothing to check yet
+    await presence.stream_closed(user, "laptop", grace_ms=1_000)
+    assert await jobs.queue().count("incomplete") == scheduled + 1  # the last one: check for offline after grace

@@ -75,12 +75,20 @@ async def stream_opened(user_id: str, stream_id: str, lease_ms: int) -> None:
 
 
 async def stream_closed(user_id: str, stream_id: str, grace_ms: int) -> None:
-    """A stream closed: it keeps the user connected for ``grace_ms``, then a job checks whether they went offline."""
+    """A stream closed: it keeps the user connected for ``grace_ms``, then a job checks whether they went offline.
+
+    No job when another of the user's streams holds a lease beyond that grace period: the user is still connected
+    then, and that stream's own end schedules the check. (Thousands of streams ending together, a client fleet
+    reconnecting, would otherwise queue a job each and hold up every other enqueue of the process.)"""
     now = _now_ms()
+    ends = now + grace_ms
     async with valkey_client.client().pipeline(transaction=True) as pipe:
-        pipe.zadd(_streams_key(user_id), {stream_id: now + grace_ms}, xx=True)
+        pipe.zadd(_streams_key(user_id), {stream_id: ends}, xx=True)
         pipe.hset(_state_key(user_id), "last_seen", now)
-        await pipe.execute()
+        pipe.zcount(_streams_key(user_id), f"({ends}", "+inf")
+        _, _, outlasting = await pipe.execute()
+    if outlasting:
+        return
     from salon.realtime.jobs import presence_check_offline
 
     await jobs.enqueue(
