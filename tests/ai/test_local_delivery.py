@@ -78,3 +78,21 @@ async def test_when_the_local_producer_ends_without_a_terminal_frame_the_reader_
     frames = await asyncio.wait_for(pending, timeout=5)
     assert [frame.id for frame in frames] == [terminal]
     assert await valkey_client.client().xlen(streams.stream_key(MESSAGE_ID)) == 2
+
+
+async def test_a_reader_whose_queue_was_full_when_the_producer_ended_follows_the_stream(
+    local_reply: None, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(streams, "LOCAL_QUEUE_LIMIT", 1)
+    monkeypatch.setattr(streams, "BLOCK_MS", 200)
+    reader = streams.follow(MESSAGE_ID, None, nothing)
+    await anext(reader)
+    first = await chunk(0)
+    assert (await anext(reader)).id == first
+    second, third = await chunk(1), await chunk(2)  # the queue of one overflows ...
+    streams.close_local(MESSAGE_ID)  # ... so the producer's end signal is dropped too
+    pending = asyncio.ensure_future(frames_until_terminal(reader))
+    await asyncio.sleep(0.5)
+    terminal = await complete()  # written to the stream only (no local producer any more)
+    frames = await asyncio.wait_for(pending, timeout=5)
+    assert [frame.id for frame in frames] == [second, third, terminal]

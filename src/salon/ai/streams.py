@@ -211,6 +211,8 @@ async def _follow_local(
             try:
                 item = await asyncio.wait_for(queue.get(), BLOCK_MS / 1000)
             except TimeoutError:
+                if _local.get(message_id) is not local:
+                    return  # the producer ended while this reader's queue was full: its signal was dropped
                 await on_idle()
                 if position.heartbeat_due():
                     yield ServerSentEventMessage(data=None, comment="heartbeat")
