@@ -294,7 +294,7 @@ async def _store_snapshot(
         pipe.expire(key, settings.feed_snapshot_ttl_seconds)
         rankings = timeline.rankings_key(viewer_id)
         pipe.hset(rankings, algorithm, f"{token}@{epoch_ms(datetime.now(UTC))}@{changes}")
-        pipe.expire(rankings, settings.feed_ranking_reuse_seconds + 60)
+        pipe.expire(rankings, timeline.rankings_ttl(settings))
         await pipe.execute()
 
 

@@ -66,6 +66,11 @@ def rankings_key(user_id: uuid.UUID | str) -> str:
     return f"feed:rankings:{user_id}"
 
 
+def rankings_ttl(settings: Settings) -> int:
+    """How long a rankings hash outlives its last write: past the reuse window, with a margin for clock skew."""
+    return settings.feed_ranking_reuse_seconds + 60
+
+
 # KEYS are pairs (timeline, its rankings hash). For each timeline that exists (is built): adds the entries (ARGV[3..],
 # score/member pairs), trims it to ARGV[1] entries plus the sentinel (which has the lowest score, rank 0, and so
 # survives every trim), and counts a change in the rankings hash (which expires after ARGV[2] seconds). Returns how
@@ -106,7 +111,7 @@ async def push(user_ids: Sequence[uuid.UUID | str], entries: Sequence[Entry], se
     if not user_ids or not entries:
         return 0
     script = _script(valkey.client())
-    args: list[Any] = [settings.feed_timeline_max_length, settings.feed_ranking_reuse_seconds + 60]
+    args: list[Any] = [settings.feed_timeline_max_length, rankings_ttl(settings)]
     for entry in entries:
         args += [entry.at_ms, entry.member]
     written = 0
@@ -134,7 +139,7 @@ async def rebuild(user_id: uuid.UUID, settings: Settings) -> int:
         pipe.zadd(key, scores)
         pipe.expire(key, settings.feed_timeline_ttl_seconds)
         pipe.hincrby(rankings_key(user_id), "changes", 1)
-        pipe.expire(rankings_key(user_id), settings.feed_ranking_reuse_seconds + 60)
+        pipe.expire(rankings_key(user_id), rankings_ttl(settings))
         results = await pipe.execute()
     return int(results[3])
 
@@ -144,7 +149,7 @@ async def count_change(user_id: uuid.UUID, settings: Settings) -> None:
     ranked feed is ranked afresh."""
     async with valkey.client().pipeline(transaction=False) as pipe:
         pipe.hincrby(rankings_key(user_id), "changes", 1)
-        pipe.expire(rankings_key(user_id), settings.feed_ranking_reuse_seconds + 60)
+        pipe.expire(rankings_key(user_id), rankings_ttl(settings))
         await pipe.execute()
 
 
