@@ -147,3 +147,13 @@ export async function busy(button, action) {
     button.removeAttribute("aria-busy");
   }
 }
+
+// Enter sends the form, Shift+Enter starts a new line (message inputs of chats and AI conversations).
+export function submitOnEnter(input, form) {
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+}

@@ -2,7 +2,7 @@
 // summaries and publishing a conversation as a post.
 
 import { api } from "../api.js";
-import { busy, errorBox, h, icon, spinner, timeAgo, toast } from "../dom.js";
+import { busy, errorBox, h, icon, spinner, submitOnEnter, timeAgo, toast } from "../dom.js";
 import { live } from "../live.js";
 import { pagedList } from "../paging.js";
 import { readEventStream } from "../sse.js";
@@ -177,12 +177,7 @@ async function conversationPane(pane, conversationId, list) {
   }));
   const form = h("form.message-form", { "aria-label": "Message the model" },
     h("label.visually-hidden", { for: "ai-input" }, "Message"), input, send, stop);
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey) {
-      event.preventDefault();
-      form.requestSubmit();
-    }
-  });
+  submitOnEnter(input, form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const content = input.value.trim();

@@ -1,7 +1,7 @@
 // Chats: the list of conversations and one conversation with live messages, typing and read receipts.
 
 import { api, session } from "../api.js";
-import { avatar, busy, displayName, errorBox, h, icon, spinner, timeAgo } from "../dom.js";
+import { avatar, busy, displayName, errorBox, h, icon, spinner, submitOnEnter, timeAgo } from "../dom.js";
 import { live } from "../live.js";
 import { pagedList } from "../paging.js";
 
@@ -227,12 +227,7 @@ async function conversation(pane, chatId) {
     if (lastTypingSent) sendTyping(false);
     lastTypingSent = 0;
   });
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey) {
-      event.preventDefault();
-      form.requestSubmit();
-    }
-  });
+  submitOnEnter(input, form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const content = input.value.trim();
