@@ -117,14 +117,22 @@ async def clean_stores(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture
 def run_jobs(app: Any, settings: Any) -> Callable[[], Any]:
-    """Run a real SAQ worker (in burst mode, on this loop) until every queued job, and the jobs they enqueue, ran."""
+    """Run real SAQ workers (in burst mode, on this loop), one queue after the other, until every queued job on every
+    queue, and the jobs they enqueue (on either queue), ran."""
     from salon.lib import jobs
     from salon.worker import build_worker
 
+    async def idle() -> bool:
+        for name in jobs.QUEUES:
+            if await jobs.queue(name).count("queued") or await jobs.queue(name).count("active"):
+                return False
+        return True
+
     async def run() -> None:
         for _ in range(20):
-            await build_worker(settings, jobs.queue(), burst=True).start()
-            if await jobs.queue().count("queued") == 0 and await jobs.queue().count("active") == 0:
+            for name in jobs.QUEUES:
+                await build_worker(settings, jobs.queue(name), burst=True).start()
+            if await idle():
                 return
         raise AssertionError("jobs kept enqueueing more jobs")
 

@@ -33,7 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     db_pool_min: int = 2
     db_pool_max: int = 20
-    worker_concurrency: int = 20
+    worker_concurrency: int = 20  # jobs the worker runs at once from the default queue
+    worker_timelines_concurrency: int = 4  # ... and from the timelines queue (fan-out), alongside them
     # Security
     secret_key: str | None = None
     access_token_ttl_seconds: int = 15 * 60
@@ -208,6 +209,7 @@ def _validate(settings: Settings) -> None:
         "max_concurrent_requests",
         "db_pool_max",
         "worker_concurrency",
+        "worker_timelines_concurrency",
         "access_token_ttl_seconds",
     ):
         if getattr(settings, field) <= 0:

@@ -1,8 +1,15 @@
-"""The SAQ worker process: jobs run here, never in the request path."""
+"""The SAQ worker process: jobs run here, never in the request path.
+
+One process works every job queue (``salon.lib.jobs.QUEUES``): an SAQ worker per queue on the same event loop, each
+with its own concurrency, so the timelines queue's fan-out never waits for a slot behind default-queue jobs. Cron
+jobs are scheduled by the default queue's worker only.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from typing import Any
 
 from saq import Worker
@@ -14,51 +21,72 @@ from salon.settings import Settings
 
 log = logging.getLogger("salon.worker")
 
+SHUTDOWN_GRACE_SECONDS = 10
+
+
+def concurrency(settings: Settings, queue_name: str) -> int:
+    """Jobs one worker process runs at once from ``queue_name``."""
+    if queue_name == jobs.TIMELINES_QUEUE:
+        return settings.worker_timelines_concurrency
+    return settings.worker_concurrency
+
 
 def build_worker(settings: Settings, queue: Any, *, burst: bool = False) -> Worker:
-    """The SAQ worker with every registered job. ``burst=True`` stops once the queue is empty (used by tests)."""
+    """The SAQ worker of ``queue`` with every registered job (cron jobs on the default queue only).
+
+    ``burst=True`` stops once the queue is empty (used by tests). The worker neither opens the stores nor handles
+    signals: ``run_worker`` does both once for all the process's workers (a worker inside a test shares the app's).
+    """
     jobs.load_registry()
-
-    opened: list[str] = []
-
-    async def startup(ctx: dict[str, Any]) -> None:
-        # Open only what this process has not opened yet (a worker inside a test shares the app's pool and client).
-        if db.engine().pool is None:
-            await db.start_pool(settings)
-            opened.append("db")
-        if not valkey_client.is_connected():
-            await valkey_client.connect(settings.valkey_url or "")
-            opened.append("valkey")
-
-    async def shutdown(ctx: dict[str, Any]) -> None:
-        if "valkey" in opened:
-            await valkey_client.close()
-        if "db" in opened:
-            await db.close_pool()
-
-    return Worker(
+    default = queue.name == jobs.DEFAULT_QUEUE
+    worker = Worker(
         queue,
         functions=[spec.function for spec in jobs.REGISTRY.values()],
-        cron_jobs=jobs.cron_jobs(),
-        concurrency=settings.worker_concurrency,
-        startup=startup,
-        shutdown=shutdown,
+        cron_jobs=jobs.cron_jobs() if default else [],
+        concurrency=concurrency(settings, queue.name),
         # A burst worker stops once no job is left, so only its endless upkeep loops remain: cancel them at once.
-        shutdown_grace_period_s=None if burst else 10,
+        shutdown_grace_period_s=None if burst else SHUTDOWN_GRACE_SECONDS,
         burst=burst,
         dequeue_timeout=0.5 if burst else 0,
     )
+    # Each SAQ worker would install its own SIGINT/SIGTERM handler, and with two on one loop the second replaces the
+    # first (only one worker would stop). run_worker stops them all on a signal instead.
+    worker.SIGNALS = []
+    return worker
 
 
 async def run_worker(settings: Settings) -> None:
     salon_logging.configure(settings.log_level)
-    queue = await jobs.connect(settings.valkey_url or "")
-    worker = build_worker(settings, queue)
-    log.info("worker starting", extra={"jobs": sorted(jobs.REGISTRY)})
+    await db.start_pool(settings)
+    await valkey_client.connect(settings.valkey_url or "")
+    queues = await jobs.connect(settings.valkey_url or "")
+    workers = [build_worker(settings, queue) for queue in queues.values()]
+    log.info(
+        "worker starting",
+        extra={"jobs": sorted(jobs.REGISTRY), "queues": {name: concurrency(settings, name) for name in queues}},
+    )
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    running = [asyncio.create_task(worker.start(), name=f"worker:{worker.queue.name}") for worker in workers]
+    stop_requested = asyncio.create_task(stopping.wait())
     try:
-        await worker.start()
+        # Until a signal, or until a worker ends on its own (it failed to start): then the process stops as a whole.
+        await asyncio.wait([stop_requested, *running], return_when=asyncio.FIRST_COMPLETED)
     finally:
-        try:
-            await jobs.close()
-        except Exception:  # Valkey may already be gone (Ctrl-C reaches every process in the terminal's group)
-            log.debug("queue disconnect failed", exc_info=True)
+        stop_requested.cancel()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        # Both stop together: running jobs get the grace period, then are cancelled.
+        await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)
+        results = await asyncio.gather(*running, return_exceptions=True)
+        for worker, result in zip(workers, results, strict=True):
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                log.error("worker of queue %s failed", worker.queue.name, exc_info=result)
+        # The stores may already be gone (Ctrl-C reaches every process in the terminal's group).
+        for close, what in ((jobs.close, "job queues"), (valkey_client.close, "valkey"), (db.close_pool, "db pool")):
+            try:
+                await close()
+            except Exception:
+                log.debug("closing the %s failed during shutdown", what, exc_info=True)

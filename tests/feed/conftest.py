@@ -15,13 +15,14 @@ __all__ = ["live_worker", "make_users"]
 
 @pytest.fixture
 async def live_worker(app: Any, settings: Any) -> AsyncIterator[None]:
-    """A real SAQ worker running alongside the test (not in burst mode), as ``salon worker`` runs it."""
+    """Real SAQ workers, one per queue, running alongside the test (not in burst mode), as ``salon worker`` does."""
     from salon.lib import jobs
     from salon.worker import build_worker
 
-    worker = build_worker(settings, jobs.queue())
-    task = asyncio.create_task(worker.start())
+    workers = [build_worker(settings, jobs.queue(name)) for name in jobs.QUEUES]
+    tasks = [asyncio.create_task(worker.start()) for worker in workers]
     yield
-    await worker.stop()
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await asyncio.gather(*(worker.stop() for worker in workers))
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

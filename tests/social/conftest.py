@@ -29,7 +29,7 @@ def make_users(app: Any) -> Callable[..., Awaitable[list[TestUser]]]:
 
 
 class EmittedEvents:
-    """Domain events handed to the job queue (after commit), as ``(name, payload dict)``."""
+    """Domain events emitted, as ``(name, payload dict)``, recorded when their unit of work commits."""
 
     def __init__(self) -> None:
         self.events: list[tuple[str, dict[str, Any]]] = []
@@ -40,17 +40,22 @@ class EmittedEvents:
 
 @pytest.fixture
 def emitted(app: Any, monkeypatch: pytest.MonkeyPatch) -> EmittedEvents:
-    """Spy on the real SAQ queue: records every domain event enqueued, and still enqueues it."""
-    from salon.lib import jobs
+    """Spy on ``events.emit``: records every domain event once its unit of work commits (when its jobs are queued),
+    and still emits it. Recorded at ``emit``, not at the queues: an event goes to one queue per queue with subscribers
+    of it (tests/lib/test_event_queues.py), and to none when nothing subscribes to it yet."""
+    from salon.lib import db, events
 
-    queue = jobs.queue()
-    original = queue.enqueue
+    original = events.emit
     spy = EmittedEvents()
 
-    async def recording_enqueue(job_name: str, **kwargs: Any) -> Any:
-        if job_name == "dispatch_domain_event":
-            spy.events.append((kwargs["name"], msgspec.json.decode(kwargs["payload"])))
-        return await original(job_name, **kwargs)
+    async def recording_emit(name: str, data: msgspec.Struct) -> None:
+        payload = msgspec.json.decode(msgspec.json.encode(data))
 
-    monkeypatch.setattr(queue, "enqueue", recording_enqueue)
+        async def record() -> None:
+            spy.events.append((name, payload))
+
+        await db.after_commit(record)
+        await original(name, data)
+
+    monkeypatch.setattr(events, "emit", recording_emit)
     return spy

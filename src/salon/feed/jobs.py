@@ -1,6 +1,8 @@
 """The feed's work in the worker: fan-out and affinity from domain events, and the trending cron.
 
 Subscribers are idempotent: timeline writes are ZADDs of fixed members, affinity signals count once per signal key.
+The four that write home timelines (fan-out and backfill) run on the ``timelines`` job queue, where nothing else
+queues ahead of them; affinity counters and the cron stay on the default queue.
 """
 
 from __future__ import annotations
@@ -9,28 +11,28 @@ from typing import Any
 
 from salon.feed import fanout, feedback, trending
 from salon.lib.events import subscriber
-from salon.lib.jobs import cron
+from salon.lib.jobs import TIMELINES_QUEUE, cron
 from salon.posts.events import PostCreated, PostLiked, PostQuoted, PostReplied, PostReposted
 from salon.settings import get_settings
 from salon.social.events import FriendAccepted, UserFollowed
 
 
-@subscriber("post.created")
+@subscriber("post.created", queue=TIMELINES_QUEUE)
 async def fan_out_post(event: PostCreated) -> None:
     await fanout.fan_out_post(event, get_settings())
 
 
-@subscriber("post.reposted")
+@subscriber("post.reposted", queue=TIMELINES_QUEUE)
 async def fan_out_repost(event: PostReposted) -> None:
     await fanout.fan_out_repost(event, get_settings())
 
 
-@subscriber("user.followed")
+@subscriber("user.followed", queue=TIMELINES_QUEUE)
 async def backfill_follow(event: UserFollowed) -> None:
     await fanout.backfill_follow(event, get_settings())
 
 
-@subscriber("friend.accepted")
+@subscriber("friend.accepted", queue=TIMELINES_QUEUE)
 async def backfill_friendship(event: FriendAccepted) -> None:
     await fanout.backfill_friendship(event, get_settings())
 

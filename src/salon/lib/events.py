@@ -4,8 +4,9 @@
   appended to each recipient's Valkey Stream (their resumable event log) and published on their channel for live
   delivery over SSE.
 - ``emit(name, data)``: a domain event for other packages (``post.created``, ``post.liked``, ``user.followed`` ...).
-  After commit it is handed to the worker as a job, which runs every ``@subscriber(name)`` handler. Fan-out,
-  notifications and counters that are not needed in the response all hang off domain events, off the request path.
+  After commit it is handed to the worker as one job per job queue its ``@subscriber(name, queue=...)`` handlers
+  declared; each job runs that queue's handlers. Fan-out, notifications and counters that are not needed in the
+  response all hang off domain events, off the request path.
 
 Every event type is a msgspec Struct registered with ``@event_type(name)`` and documented in docs/api.md.
 """
@@ -122,33 +123,70 @@ async def _append_and_announce_all(name: str, payload: str, targets: list[str]) 
 # Domain events --------------------------------------------------------------------------------------------------
 
 Subscriber = Callable[[Any], Awaitable[None]]
+# Every handler of each event, in registration order, and the job queue of each handler (one missing there, such as
+# a test's, runs on the default queue).
 SUBSCRIBERS: dict[str, list[Subscriber]] = {}
+SUBSCRIBER_QUEUES: dict[Subscriber, str] = {}
 
 
-def subscriber(name: str) -> Callable[[Subscriber], Subscriber]:
-    """Register ``async def handler(event)`` to run in the worker for every domain event ``name``."""
+def subscriber(name: str, *, queue: str | None = None) -> Callable[[Subscriber], Subscriber]:
+    """Register ``async def handler(event)`` to run in the worker for every domain event ``name``.
+
+    ``queue`` names the job queue it runs on (``salon.lib.jobs.QUEUES``; the default queue when omitted). Handlers on
+    one queue run in one job, in registration order, and are retried together; handlers on another queue are not.
+    """
+    from salon.lib import jobs
+
+    target = queue or jobs.DEFAULT_QUEUE
+    if target not in jobs.QUEUES:
+        raise RuntimeError(f"subscriber of {name!r}: there is no job queue {target!r} (queues: {jobs.QUEUES})")
 
     def register(handler: Subscriber) -> Subscriber:
+        if SUBSCRIBER_QUEUES.setdefault(handler, target) != target:
+            raise RuntimeError(f"subscriber {handler.__name__!r} is registered on two job queues")
         SUBSCRIBERS.setdefault(name, []).append(handler)
         return handler
 
     return register
 
 
+def subscribers_of(name: str, queue: str | None) -> list[Subscriber]:
+    """The handlers of event ``name`` that run on job ``queue`` (all of them when ``queue`` is None)."""
+    from salon.lib import jobs
+
+    handlers = SUBSCRIBERS.get(name, [])
+    if queue is None:
+        return list(handlers)
+    return [handler for handler in handlers if SUBSCRIBER_QUEUES.get(handler, jobs.DEFAULT_QUEUE) == queue]
+
+
+def queues_of(name: str) -> list[str]:
+    """The job queues that have handlers of event ``name``, in ``jobs.QUEUES`` order (none: nothing to run)."""
+    from salon.lib import jobs
+
+    return [queue for queue in jobs.QUEUES if subscribers_of(name, queue)]
+
+
 async def emit(name: str, data: msgspec.Struct) -> None:
-    """Hand domain event ``name`` to its subscribers (in the worker) once the current unit of work commits."""
+    """Hand domain event ``name`` to its subscribers (in the worker) once the current unit of work commits: one job
+    on each queue that has subscribers of ``name``, so each queue's handlers run (and retry) on their own."""
     schema = EVENT_TYPES.get(name)
     if schema is None or not isinstance(data, schema):
         raise TypeError(f"event {name!r} must be emitted with its registered schema")
     from salon.lib import jobs
 
-    await jobs.enqueue(dispatch_domain_event, name=name, payload=msgspec.json.encode(data).decode())
+    payload = msgspec.json.encode(data).decode()
+    for queue in queues_of(name):
+        await jobs.enqueue(dispatch_domain_event, queue=queue, name=name, payload=payload, queue_name=queue)
 
 
-async def dispatch_domain_event(ctx: dict[str, Any], *, name: str, payload: str) -> None:
-    """Job: decode a domain event and run its subscribers (each failure is logged; the job retries as a whole)."""
+async def dispatch_domain_event(ctx: dict[str, Any], *, name: str, payload: str, queue_name: str | None = None) -> None:
+    """Job: decode a domain event and run its subscribers on ``queue_name`` (the job retries as a whole).
+
+    ``queue_name`` is None only in jobs queued before subscribers had queues: those run every subscriber.
+    """
     event = msgspec.json.decode(payload, type=EVENT_TYPES[name])
-    for handler in SUBSCRIBERS.get(name, []):
+    for handler in subscribers_of(name, queue_name):
         await handler(event)
 
 

@@ -1,0 +1,56 @@
+"""``salon worker`` as deployed: one process works both job queues and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import wait_for
+from tests.feed.helpers import feed, feed_ids, follow
+from tests.posts.helpers import new_post
+from tests.social.conftest import make_users
+
+__all__ = ["make_users"]
+
+
+async def test_salon_worker_runs_both_queues_and_stops_on_sigterm(
+    client: httpx.AsyncClient, make_users, tmp_path: Path
+) -> None:
+    alice, bob = await make_users("alice", "bob")
+    await follow(client, alice, bob)
+    await feed(client, alice, algorithm="chronological")  # alice's timeline is built: fan-out writes into it
+    log = tmp_path / "worker.log"
+    with log.open("wb") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "salon", "worker"], env=dict(os.environ), stdout=out,
+                                  stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        post = await new_post(client, bob, "through the worker process")
+        assert (await client.post(f"/api/v1/posts/{post['id']}/like", headers=alice.headers)).status_code == 200
+
+        async def fanned_out() -> bool:  # the timelines queue's job
+            return post["id"] in await feed_ids(client, alice, algorithm="chronological")
+
+        async def notified() -> bool:  # a default-queue job (notifications of post.liked)
+            response = await client.get("/api/v1/notifications", headers=bob.headers)
+            return any(item["type"] == "like" for item in response.json()["items"])
+
+        await wait_for(fanned_out, timeout=20, interval=0.1)
+        await wait_for(notified, timeout=20, interval=0.1)
+    finally:
+        started = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        try:
+            code = await asyncio.to_thread(worker.wait, 30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+            raise AssertionError(f"salon worker ignored SIGTERM:\n{log.read_text()}") from None
+    assert code == 0, log.read_text()
+    assert time.monotonic() - started < 15  # the shutdown grace period (10 s) at most, for both workers together
