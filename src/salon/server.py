@@ -16,14 +16,16 @@ from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetail
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 from swagger_ui_bundle import swagger_ui_path
+from valkey.exceptions import ConnectionError as ValkeyConnectionError
+from valkey.exceptions import TimeoutError as ValkeyTimeoutError
 
 import salon
 from salon.ai import generation as ai_generation
 from salon.domains import api_route_handlers
-from salon.lib import auth, db, jobs, shutdown
+from salon.lib import auth, db, gc_tuning, jobs, shutdown
 from salon.lib import logging as salon_logging
 from salon.lib import valkey as valkey_client
-from salon.lib.errors import unexpected_error_handler
+from salon.lib.errors import store_unavailable_handler, unexpected_error_handler
 from salon.lib.request_context import RequestContextMiddleware
 from salon.realtime import hub as realtime_hub
 from salon.settings import Settings, get_settings
@@ -55,7 +57,7 @@ def _lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextMa
         if not settings.valkey_url:
             raise RuntimeError("VALKEY_URL is not set (salon dev sets it for its embedded Valkey)")
         await db.start_pool(settings)
-        await valkey_client.connect(settings.valkey_url)
+        await valkey_client.connect(settings.valkey_url, max_connections=settings.valkey_max_connections)
         await jobs.connect(settings.valkey_url)
         try:
             yield
@@ -119,13 +121,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Entered in order, left in reverse: the event hub, then the shutdown signal (ends streams, interrupts AI
         # replies), then AI replies record how they ended, and only then the stores close.
         lifespan=[_lifespan(settings), ai_generation.lifespan, shutdown.lifespan, realtime_hub.lifespan],
+        # Once every lifespan started: what is alive now lives as long as the process. Not in tests, whose process
+        # builds an app per test and keeps CPython's collector as it is.
+        on_startup=[] if settings.environment == "test" else [lambda: gc_tuning.tune(settings.gc_young_threshold)],
         plugins=[
             ProblemDetailsPlugin(ProblemDetailsConfig(enable_for_all_http_exceptions=True)),
             salon_logging.plugin(settings.log_level),
         ],
         middleware=[prometheus.middleware],
         on_app_init=[jwt_auth.on_app_init],
-        exception_handlers={Exception: unexpected_error_handler},
+        exception_handlers={
+            Exception: unexpected_error_handler,
+            ValkeyConnectionError: store_unavailable_handler,
+            ValkeyTimeoutError: store_unavailable_handler,
+        },
         openapi_config=_openapi(),
         state=State({"settings": settings}),
         debug=False,

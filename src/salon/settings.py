@@ -33,6 +33,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     db_pool_min: int = 2
     db_pool_max: int = 20
+    valkey_max_connections: int = 64  # per process, for commands that answer at once (salon.lib.valkey)
+    gc_young_threshold: int = 10_000  # CPython's is 700; see salon.lib.gc_tuning
     worker_concurrency: int = 20  # jobs the worker runs at once from the default queue
     worker_timelines_concurrency: int = 4  # ... and from the timelines queue (fan-out), alongside them
     # Security
@@ -208,6 +210,8 @@ def _validate(settings: Settings) -> None:
         "workers",
         "max_concurrent_requests",
         "db_pool_max",
+        "valkey_max_connections",
+        "gc_young_threshold",
         "worker_concurrency",
         "worker_timelines_concurrency",
         "access_token_ttl_seconds",

@@ -58,7 +58,7 @@ def build_worker(settings: Settings, queue: Any, *, burst: bool = False) -> Work
 async def run_worker(settings: Settings) -> None:
     salon_logging.configure(settings.log_level)
     await db.start_pool(settings)
-    await valkey_client.connect(settings.valkey_url or "")
+    await valkey_client.connect(settings.valkey_url or "", max_connections=settings.valkey_max_connections)
     queues = await jobs.connect(settings.valkey_url or "")
     workers = [build_worker(settings, queue) for queue in queues.values()]
     log.info(

@@ -245,7 +245,7 @@ async def _follow_stream(
 ) -> AsyncIterator[ServerSentEventMessage]:
     """Frames read from the Valkey stream with ``XREAD BLOCK`` (a reply produced in another process, or one whose
     local producer is gone)."""
-    client = valkey_client.client()
+    client = valkey_client.blocking_client()
     key = stream_key(message_id)
     stopping = asyncio.ensure_future(shutdown.wait())
     try:

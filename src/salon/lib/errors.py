@@ -6,7 +6,7 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.plugins.problem_details import ProblemDetailsException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -89,6 +89,25 @@ def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
     )
 
 
+def store_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Valkey unreachable, or no pooled connection free within its wait (a burst beyond what the process can serve):
+    503 with Retry-After, not a 500, since nothing about the request was wrong."""
+    request.logger.warning("valkey unavailable: %s", exc)
+    request_id = request.scope.get("state", {}).get("request_id")
+    return Response(
+        content={
+            "type": "about:blank",
+            "title": "Service unavailable",
+            "status": HTTP_503_SERVICE_UNAVAILABLE,
+            "detail": "The server is overloaded or cannot reach its cache right now. Retry in a few seconds.",
+            "request_id": request_id,
+        },
+        status_code=HTTP_503_SERVICE_UNAVAILABLE,
+        media_type=PROBLEM_JSON,
+        headers={"Retry-After": "2"},
+    )
+
+
 __all__ = [
     "PROBLEM_JSON",
     "AppError",
@@ -100,5 +119,6 @@ __all__ = [
     "ServiceUnavailable",
     "Unauthorized",
     "ValidationFailed",
+    "store_unavailable_handler",
     "unexpected_error_handler",
 ]

@@ -24,6 +24,7 @@ from valkey.exceptions import TimeoutError as ValkeyTimeoutError
 from salon.lib import events, shutdown
 from salon.lib.errors import ServiceUnavailable
 from salon.lib.valkey import normalise_url
+from salon.realtime.leases import LeaseKeeper
 
 log = logging.getLogger("salon.realtime.hub")
 
@@ -202,6 +203,7 @@ class EventHub:
 
 
 _hub: EventHub | None = None
+_leases: LeaseKeeper | None = None
 
 
 def hub() -> EventHub:
@@ -210,19 +212,28 @@ def hub() -> EventHub:
     return _hub
 
 
+def leases() -> LeaseKeeper:
+    if _leases is None:
+        raise RuntimeError("the presence lease keeper is not running: this code must run inside the app lifespan")
+    return _leases
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: object) -> AsyncIterator[None]:
-    """App lifespan (entered after ``salon.lib.shutdown.lifespan``): run this process's hub; on shutdown end every
-    open stream, then stop it."""
-    global _hub
+    """App lifespan (entered after ``salon.lib.shutdown.lifespan``): run this process's hub and presence lease
+    keeper; on shutdown end every open stream, then stop both."""
+    global _hub, _leases
     from salon.settings import get_settings
 
     settings = getattr(app, "state", {}).get("settings") or get_settings()
     _hub = EventHub(settings.valkey_url or "")
+    _leases = LeaseKeeper(settings.events_heartbeat_seconds)
     shutdown.on_begin(_hub.end_streams)  # SIGTERM: Granian waits for open streams before it runs this lifespan's exit
     await _hub.start()
+    _leases.start()
     try:
         yield
     finally:
         await _hub.close()
-        _hub = None
+        await _leases.stop()
+        _hub = _leases = None

@@ -56,22 +56,41 @@ return 0
 _scripts: dict[str, Any] = {}
 
 
-async def _open_script(keys: list[str], args: list[Any]) -> int:
+def _open_script() -> Any:
     client = valkey_client.client()
     script = _scripts.get("open")
     if script is None or script.registered_client is not client:
         script = _scripts["open"] = client.register_script(_OPEN)
-    return int(await script(keys=keys, args=args))
+    return script
 
 
 async def stream_opened(user_id: str, stream_id: str, lease_ms: int) -> None:
     """A stream of ``user_id`` opened (or sent a heartbeat): it counts for ``lease_ms`` more."""
     now = _now_ms()
-    became_online = await _open_script(
-        [_streams_key(user_id), _state_key(user_id)], [stream_id, now + lease_ms, now, lease_ms * 4]
+    became_online = await _open_script()(
+        keys=[_streams_key(user_id), _state_key(user_id)], args=[stream_id, now + lease_ms, now, lease_ms * 4]
     )
     if became_online:
-        await _announce(user_id, "online", None)
+        await announce_online(user_id)
+
+
+async def renew_leases(streams: list[tuple[str, str]], lease_ms: int) -> set[str]:
+    """Renew the leases of many open streams (``(stream id, user id)`` pairs) in one pipelined round trip; returns
+    the users this made connected again (their leases had run out, e.g. Valkey was briefly unreachable)."""
+    if not streams:
+        return set()
+    script = _open_script()
+    now = _now_ms()
+    async with valkey_client.client().pipeline(transaction=False) as pipe:
+        for stream_id, user_id in streams:
+            keys = [_streams_key(user_id), _state_key(user_id)]
+            await script(keys=keys, args=[stream_id, now + lease_ms, now, lease_ms * 4], client=pipe)
+        replies = await pipe.execute()
+    return {user_id for (_, user_id), became in zip(streams, replies, strict=True) if int(became)}
+
+
+async def announce_online(user_id: str) -> None:
+    await _announce(user_id, "online", None)
 
 
 async def stream_closed(user_id: str, stream_id: str, grace_ms: int) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import uuid
 from collections.abc import AsyncIterator
 
@@ -23,7 +24,7 @@ from salon.lib import shutdown
 from salon.realtime import eventlog, presence
 from salon.realtime.eventlog import LogEntry, Snapshot, StreamId
 from salon.realtime.events import Refetch
-from salon.realtime.hub import CLOSED, RESYNC, LiveEvent, hub
+from salon.realtime.hub import CLOSED, RESYNC, LiveEvent, hub, leases
 from salon.settings import Settings
 
 log = logging.getLogger("salon.realtime.stream")
@@ -48,10 +49,11 @@ class EventStream:
 
     async def frames(self) -> AsyncIterator[ServerSentEventMessage]:
         heartbeat = self.settings.events_heartbeat_seconds
-        lease_ms = int(heartbeat * 2000) + 5000  # two missed heartbeats and a stream stops counting as connected
+        keeper = leases()
         try:
             with hub().subscribe(self.user_id) as subscription:
-                await presence.stream_opened(self.user_id, self.stream_id, lease_ms)
+                await presence.stream_opened(self.user_id, self.stream_id, keeper.lease_ms)
+                keeper.add(self.stream_id, self.user_id)
                 snapshot = await self._read(self.resume_from)
                 fresh = self.resume_from is None
                 yield ServerSentEventMessage(
@@ -60,12 +62,11 @@ class EventStream:
                 for frame in self._catch_up(snapshot, self.resume_from):
                     yield frame
                 while True:
-                    try:
-                        async with asyncio.timeout(heartbeat):
+                    try:  # jittered: streams opened together must not all write their heartbeat together
+                        async with asyncio.timeout(heartbeat * random.uniform(0.8, 1.0)):  # noqa: S311
                             item = await subscription.next()
                     except TimeoutError:
                         yield ServerSentEventMessage(comment=HEARTBEAT_COMMENT, data=None)
-                        await presence.stream_opened(self.user_id, self.stream_id, lease_ms)
                         continue
                     if item == CLOSED:
                         return
@@ -79,6 +80,7 @@ class EventStream:
                         yield live_frame
         finally:
             with anyio.CancelScope(shield=True):
+                await keeper.forget(self.stream_id)  # before the close is recorded: a renewal must not undo it
                 await self._closed()
 
     async def _read(self, after: StreamId | None) -> Snapshot:

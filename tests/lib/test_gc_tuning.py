@@ -1,0 +1,37 @@
+"""Garbage-collector settings of the API processes, and the warning for a slow collection."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from salon.lib import gc_tuning
+
+
+@pytest.fixture
+def restored_gc() -> Iterator[None]:
+    threshold, callbacks = gc.get_threshold(), list(gc.callbacks)
+    yield
+    gc.set_threshold(*threshold)
+    gc.callbacks[:] = callbacks
+
+
+def test_configure_sets_the_young_threshold_and_times_collections_once(restored_gc: None) -> None:
+    _, middle, old = gc.get_threshold()
+    gc_tuning.configure(12_345)
+    gc_tuning.configure(12_345)  # every app the process builds configures again
+    assert gc.get_threshold() == (12_345, middle, old)
+    assert gc.callbacks.count(gc_tuning._time_collections) == 1
+
+
+def test_a_slow_collection_is_logged_as_a_warning(
+    restored_gc: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    gc_tuning.configure(gc.get_threshold()[0])
+    monkeypatch.setattr(gc_tuning, "SLOW_MS", 0.0)  # every collection counts as slow
+    with caplog.at_level(logging.WARNING, logger="salon.gc"):
+        gc.collect()
+    assert any("slow garbage collection: generation 2" in record.getMessage() for record in caplog.records)
