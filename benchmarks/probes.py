@@ -45,10 +45,12 @@ def _auth(session: dict[str, str]) -> dict[str, str]:
 
 
 async def sse_frames(response: httpx.Response) -> AsyncIterator[tuple[str, str]]:
-    """``(event, data)`` of each frame as it arrives."""
+    """``(event, data)`` of each frame as it arrives; a comment line is ``("comment", text)``."""
     event, data = "message", []
     async for line in response.aiter_lines():
-        if not line:
+        if line.startswith(":"):
+            yield "comment", line[1:].strip()
+        elif not line:
             if data:
                 yield event, "\n".join(data)
             event, data = "message", []
@@ -111,8 +113,8 @@ async def _listen(api: str, session: dict[str, str], sent: dict[str, float], del
         client.stream("GET", f"{api}/events") as response,
     ):
         response.raise_for_status()
-        ready.set()
         async for event, data in sse_frames(response):
+            ready.set()  # the stream's first frame (its opening comment) comes once it is subscribed
             if event != "message":
                 continue
             for marker, started in list(sent.items()):
@@ -121,11 +123,38 @@ async def _listen(api: str, session: dict[str, str], sent: dict[str, float], del
                     del sent[marker]
 
 
+async def open_event_streams(api: str) -> int:
+    """Event streams the server has open now (its ``requests_in_progress`` gauge for ``GET /api/v1/events``)."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        text = (await client.get(api.removesuffix("/api/v1") + "/metrics")).text
+    return int(sum(
+        float(line.rpartition(" ")[2]) for line in text.splitlines()
+        if line.startswith("salon_requests_in_progress{") and 'path="/api/v1/events"' in line and 'method="GET"' in line
+    ))  # fmt: skip
+
+
+async def wait_for_streams(api: str, streams: int, patience: float) -> int:
+    """Wait until ``streams`` event streams are open (or their number stops growing for 5 s); returns how many."""
+    deadline, best, best_at = time.monotonic() + patience, 0, time.monotonic()
+    while time.monotonic() < deadline:
+        now_open = await open_event_streams(api)
+        if now_open >= streams:
+            return now_open
+        if now_open > best:
+            best, best_at = now_open, time.monotonic()
+        elif best and time.monotonic() - best_at > 5:
+            return best
+        await asyncio.sleep(0.5)
+    return best
+
+
 async def probe_event_delivery(
-    api: str, password: str, *, delay: float, seconds: float, pairs: int = 4, interval: float = 0.1
+    api: str, password: str, *, streams: int, hold: float, pairs: int = 4, interval: float = 0.1, settle: float = 3.0
 ) -> dict[str, Any]:
-    """Action-to-delivery delay: ``pairs`` of users in direct chats; one sends a message every ``interval`` s and the
-    other's event stream times its arrival (from just before the send request)."""
+    """Action-to-delivery delay while ``streams`` event streams are open: ``pairs`` of users in direct chats; one
+    sends a message every ``interval`` s and the other's event stream times its arrival (from just before the send
+    request). It measures from ``settle`` s after the streams are all open (opening thousands at once is a storm of
+    its own, which ``like_ms`` shows) until 5 s before they end together (a mass disconnect, not what this measures)."""
     async with httpx.AsyncClient(timeout=60) as client:
         senders = [await sign_in(client, api, 20 + 2 * n, password) for n in range(pairs)]
         listeners = [await sign_in(client, api, 21 + 2 * n, password) for n in range(pairs)]
@@ -135,7 +164,9 @@ async def probe_event_delivery(
                                     headers=_auth(sender))  # fmt: skip
             res.raise_for_status()
             chats.append(res.json()["id"])
-    await asyncio.sleep(delay)
+    streams_open = await wait_for_streams(api, streams, patience=hold + 120)
+    opened_at = time.monotonic()
+    await asyncio.sleep(settle)
     sent: dict[str, float] = {}
     delays: list[float] = []
     failures = 0
@@ -143,7 +174,7 @@ async def probe_event_delivery(
     tasks = [asyncio.create_task(_listen(api, s, sent, delays, r)) for s, r in zip(listeners, readies, strict=True)]
     try:
         await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), 30)
-        until = time.monotonic() + max(1.0, seconds - delay)
+        until = max(time.monotonic() + 1.0, opened_at + hold - 5)
         async with httpx.AsyncClient(timeout=30) as client:
             while time.monotonic() < until:
                 for sender, chat in zip(senders, chats, strict=True):
@@ -160,7 +191,8 @@ async def probe_event_delivery(
         for task in tasks:
             with contextlib.suppress(BaseException):
                 await task
-    return {"delivery_ms": percentiles(delays), "undelivered_after_2s": len(sent), "send_failures": failures}
+    return {"delivery_ms": percentiles(delays), "undelivered_after_2s": len(sent), "send_failures": failures,
+            "streams_open_when_measuring": streams_open}  # fmt: skip
 
 
 # Fan-out to a large audience ---------------------------------------------------------------------------------------

@@ -443,10 +443,8 @@ class Bench:
             options.update(delay=3.0, pacing_ms=scenario.standin[1])
         if scenario.probe == "fanout":  # reads the followers from Postgres and polls their timelines in Valkey
             options.update(delay=3.0, database_url=self.stores.database_url, valkey_url=self.stores.valkey_url)
-        if scenario.probe == "events":
-            # Delivery while the streams are open: from half the hold (opening 5,000 at once is like_ms's storm)
-            # until 5 s before they all end together (a mass disconnect, not what this measures).
-            options.update(delay=self.args.hold / 2, seconds=max(self.args.hold - 5, self.args.hold / 2 + 1))
+        if scenario.probe == "events":  # delivery once every stream is open, until just before they end
+            options = {"streams": self.args.streams, "hold": self.args.hold}
 
         def target() -> None:
             try:

@@ -1,5 +1,7 @@
-// Many open event streams (GET /api/v1/events) held for HOLD seconds each, STREAMS at once, while ACTION_VUS users
-// like posts (each like notifies the post's author over their stream). Every stream ends by the client's timeout after
+// Many open event streams (GET /api/v1/events) held for HOLD seconds each, STREAMS at once, while users like posts
+// at ACTION_RATE likes per second, each followed by its unlike (each like notifies the post's author over their
+// stream). A fixed arrival rate, not VUs acting as fast as they can: delivery delay is a latency figure, and a
+// saturated server's latency says only how long its queue is. Every stream ends by the client's timeout after
 // HOLD seconds: that is the expected end; any other ending (an HTTP error, a refused connection, the server closing
 // it early) counts as an error. k6 sees a stream's body only when it ends, so action-to-delivery delay is measured by
 // benchmarks/run.py's probe, which reads its streams frame by frame while this load runs.
@@ -10,13 +12,16 @@ import { API, bearer, options as baseOptions, signInMany, summaryTo } from './li
 
 const STREAMS = parseInt(__ENV.STREAMS || '1000', 10);
 const HOLD = parseInt(__ENV.HOLD || '15', 10);
-const ACTION_VUS = parseInt(__ENV.ACTION_VUS || '8', 10);
+const ACTION_RATE = parseInt(__ENV.ACTION_RATE || '50', 10);
 const USERS = Math.min(STREAMS, parseInt(__ENV.STREAM_USERS || '200', 10));
 
 export const options = baseOptions({
   scenarios: {
     listeners: { executor: 'per-vu-iterations', vus: STREAMS, iterations: 1, maxDuration: `${HOLD + 60}s`, exec: 'listen' },
-    actions: { executor: 'constant-vus', vus: ACTION_VUS, duration: `${HOLD}s`, startTime: '5s', exec: 'act' },
+    actions: {
+      executor: 'constant-arrival-rate', rate: ACTION_RATE, timeUnit: '1s', duration: `${HOLD}s`, startTime: '5s',
+      preAllocatedVUs: 20, maxVUs: 200, exec: 'act',
+    },
   },
 });
 const held = new Counter('streams_held');
