@@ -240,9 +240,13 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
         Scenario("search", "search.js", "salon", "req/s", "search_ms", "reference_json", ["GET /api/v1/search"],
                  {"VUS": vus}, note="posts, users and hashtags in turn; per-type latency below the table"),
         Scenario("post_write", "post_write.js", "salon", "req/s", "post_create_ms", "reference_json",
-                 ["POST /api/v1/posts"], {"VUS": vus}, probe="fanout"),
+                 ["POST /api/v1/posts"], {"VUS": vus}, note="as fast as 64 users can post: throughput"),
+        Scenario("fanout", "post_write.js", "salon", "req/s", "post_create_ms", None, ["POST /api/v1/posts"],
+                 {"VUS": "16", "RATE": str(args.write_rate)}, probe="fanout",
+                 note=f"{args.write_rate} posts/s arrive from ordinary users while user00000 posts (probe)"),
         Scenario("events", "events.js", "salon", "streams", "like_ms", None, ["GET /api/v1/events"],
-                 {"STREAMS": str(args.streams), "HOLD": str(args.hold)}, probe="events",
+                 {"STREAMS": str(args.streams), "HOLD": str(args.hold), "ACTION_RATE": str(args.action_rate)},
+                 probe="events",
                  note="rate = streams held open for the whole hold; latency = the actions (likes)"),
         Scenario("reference_sse_20", "ref_sse.js", "reference", "streams/s", "stream_ms",
                  env={"VUS": vus, "EVENTS": "20", "DELAY_MS": "0"}),
@@ -573,6 +577,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--vus", type=int, default=64, help="concurrent k6 connections for request scenarios")
     parser.add_argument("--ai-streams", type=int, default=500, help="concurrent AI streams at 30 ms x 200 chunks")
     parser.add_argument("--streams", type=int, default=1000, help="open event streams in the events scenario")
+    parser.add_argument("--write-rate", type=int, default=50, help="posts per second beside the fan-out probe")
+    parser.add_argument("--action-rate", type=int, default=50, help="likes per second in the events scenario")
     parser.add_argument("--hold", type=int, default=40, help="seconds each event stream stays open")
     quick = "seed 2,000 users / 50 follows / 20,000 posts instead of 10,000 / 100 / 200,000"
     parser.add_argument("--quick-seed", action="store_true", help=quick)

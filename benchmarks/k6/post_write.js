@@ -1,11 +1,22 @@
 // Create posts (with a hashtag) as ordinary seeded users: the response must not wait for fan-out, which runs in the
-// worker off the request path.
+// worker off the request path. VUS users post as fast as they can (a throughput figure), or, with RATE set, posts
+// arrive at RATE per second (a latency figure: the fan-out scenario, whose probe posts as the most followed user).
 import http from 'k6/http';
 import { check } from 'k6';
 import { Trend } from 'k6/metrics';
-import { API, VUS, bearer, options as baseOptions, signInMany, summaryTo } from './lib.js';
+import { API, DURATION, VUS, bearer, options as baseOptions, signInMany, summaryTo } from './lib.js';
 
-export const options = baseOptions();
+const RATE = parseInt(__ENV.RATE || '0', 10);
+export const options = RATE
+  ? baseOptions({
+    scenarios: {
+      main: {
+        executor: 'constant-arrival-rate', rate: RATE, timeUnit: '1s', duration: DURATION, preAllocatedVUs: VUS,
+        maxVUs: VUS * 4, gracefulStop: '10s',
+      },
+    },
+  })
+  : baseOptions();
 const createMs = new Trend('post_create_ms', true);
 
 export function setup() {
