@@ -242,8 +242,8 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
         Scenario("post_write", "post_write.js", "salon", "req/s", "post_create_ms", "reference_json",
                  ["POST /api/v1/posts"], {"VUS": vus}, note="as fast as 64 users can post: throughput"),
         Scenario("fanout", "post_write.js", "salon", "req/s", "post_create_ms", None, ["POST /api/v1/posts"],
-                 {"VUS": "16", "RATE": str(args.write_rate)}, probe="fanout",
-                 note=f"{args.write_rate} posts/s arrive from ordinary users while user00000 posts (probe)"),
+                 {"VUS": "16", "RATE": str(args.write_rate), "USER_OFFSET": "1500"}, probe="fanout",
+                 note=f"{args.write_rate} posts/s by users with ~100 followers (the mean) while user00000 posts"),
         Scenario("events", "events.js", "salon", "streams", "like_ms", None, ["GET /api/v1/events"],
                  {"STREAMS": str(args.streams), "HOLD": str(args.hold), "ACTION_RATE": str(args.action_rate)},
                  probe="events",
@@ -370,7 +370,9 @@ class Bench:
         self._migrate_and_seed()
         self.set_standin(20, 0.0)
         self.procs.start("salon", [sys.executable, "-m", "salon", "serve"], self.env)
-        self.procs.start("worker", [sys.executable, "-m", "salon", "worker"], self.env)
+        # As deployed under load (compose.yaml): fan-out in a worker process of its own, the other jobs in another.
+        self.procs.start("worker", [sys.executable, "-m", "salon", "worker", "--queue", "salon"], self.env)
+        self.procs.start("timelines", [sys.executable, "-m", "salon", "worker", "--queue", "timelines"], self.env)
         wait_for(f"{self.salon_base}/ready", lambda: self.procs.check_alive("salon"), timeout=120)
         reference_port = free_port()
         self.reference_base = f"http://{HOST}:{reference_port}"

@@ -111,19 +111,20 @@ def cmd_serve(_: argparse.Namespace) -> None:
     os.execv(command[0], command)
 
 
-def cmd_worker(_: argparse.Namespace) -> None:
+def cmd_worker(args: argparse.Namespace) -> None:
     settings = _settings()
     if not settings.database_url or not settings.valkey_url:
         _fail("`salon worker` needs DATABASE_URL and VALKEY_URL.")
     asyncio.run(_preflight(settings))
     from salon.worker import run_worker
 
+    queues = args.queue or None
     try:
         import uvloop
 
-        uvloop.run(run_worker(settings))
+        uvloop.run(run_worker(settings, queues))
     except ImportError:  # pragma: no cover
-        asyncio.run(run_worker(settings))
+        asyncio.run(run_worker(settings, queues))
 
 
 class _Children:
@@ -240,7 +241,14 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("dev", help="run everything locally (embedded Postgres/Valkey unless URLs are set)")
     commands.add_parser("serve", help="run the API under Granian (production: needs DATABASE_URL and VALKEY_URL)")
-    commands.add_parser("worker", help="run the background job worker")
+    from salon.lib import jobs
+
+    worker = commands.add_parser("worker", help="run the background job worker")
+    worker.add_argument(
+        "--queue", action="append", choices=jobs.QUEUES, metavar="NAME",
+        help=f"work only this queue (repeatable; default: all of {', '.join(jobs.QUEUES)}). Under load, give "
+        f"{jobs.TIMELINES_QUEUE} a process of its own so fan-out never waits behind the other jobs' CPU",
+    )  # fmt: skip
     commands.add_parser("migrate", help="apply database migrations")
     makemigration = commands.add_parser("makemigration", help="(development) write auto migrations for apps")
     makemigration.add_argument("apps", nargs="+", help="Piccolo app names, e.g. accounts")

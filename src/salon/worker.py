@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Sequence
 from typing import Any
 
 from saq import Worker
@@ -55,15 +56,20 @@ def build_worker(settings: Settings, queue: Any, *, burst: bool = False) -> Work
     return worker
 
 
-async def run_worker(settings: Settings) -> None:
+async def run_worker(settings: Settings, queue_names: Sequence[str] | None = None) -> None:
+    """Work ``queue_names`` (default: every queue) until SIGINT/SIGTERM. Every queue is connected either way: jobs
+    enqueue onto any queue."""
     salon_logging.configure(settings.log_level)
     await db.start_pool(settings)
     await valkey_client.connect(settings.valkey_url or "", max_connections=settings.valkey_max_connections)
     queues = await jobs.connect(settings.valkey_url or "")
-    workers = [build_worker(settings, queue) for queue in queues.values()]
+    workers = [build_worker(settings, queue) for name, queue in queues.items() if name in (queue_names or queues)]
     log.info(
         "worker starting",
-        extra={"jobs": sorted(jobs.REGISTRY), "queues": {name: concurrency(settings, name) for name in queues}},
+        extra={
+            "jobs": sorted(jobs.REGISTRY),
+            "queues": {w.queue.name: concurrency(settings, w.queue.name) for w in workers},
+        },
     )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -54,3 +54,28 @@ async def test_salon_worker_runs_both_queues_and_stops_on_sigterm(
             raise AssertionError(f"salon worker ignored SIGTERM:\n{log.read_text()}") from None
     assert code == 0, log.read_text()
     assert time.monotonic() - started < 15  # the shutdown grace period (10 s) at most, for both workers together
+
+
+async def test_salon_worker_with_queue_works_only_that_queue(
+    client: httpx.AsyncClient, make_users, tmp_path: Path
+) -> None:
+    from salon.lib import jobs
+
+    alice, bob = await make_users("alice", "bob")
+    await follow(client, alice, bob)
+    await feed(client, alice, algorithm="chronological")
+    with (tmp_path / "worker.log").open("wb") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "salon", "worker", "--queue", "timelines"],
+                                  env=dict(os.environ), stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        post = await new_post(client, bob, "fanned out by the timelines worker alone")
+
+        async def fanned_out() -> bool:
+            return post["id"] in await feed_ids(client, alice, algorithm="chronological")
+
+        await wait_for(fanned_out, timeout=20, interval=0.1)
+        # post.created's default-queue job (screening, mentions) is still waiting for a worker of that queue.
+        assert await jobs.queue(jobs.DEFAULT_QUEUE).count("queued") >= 1
+    finally:
+        worker.kill()  # shutdown is the test above; this one only needs the process gone
+        await asyncio.to_thread(worker.wait, 30)
