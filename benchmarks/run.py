@@ -417,6 +417,8 @@ class Bench:
         if scenario.standin:
             self.set_standin(*scenario.standin)
         target = "salon" if scenario.target == "salon" else "reference"
+        if target == "salon":
+            self.wait_for_idle_jobs()
         base = self.salon_base if target == "salon" else self.reference_base
         summary_file = self.workdir / f"{scenario.name}.summary.json"
         print(f"bench: {scenario.name} ({scenario.script}, {self.args.duration} s)", flush=True)
@@ -435,6 +437,27 @@ class Bench:
         result = summarise(scenario, json.loads(summary_file.read_text()), sampler, seconds)
         result.probe = probe_result
         return result
+
+    def wait_for_idle_jobs(self, patience: float = 180.0) -> None:
+        """Let the jobs an earlier scenario left queued (its fan-out above all) finish first: a scenario measures its
+        own load, not the backlog of the one before it."""
+        import valkey
+
+        from salon.lib.jobs import QUEUES
+
+        client = valkey.Valkey.from_url(self.stores.valkey_url)
+        try:
+            started = time.monotonic()
+            while time.monotonic() - started < patience:
+                waiting = sum(client.llen(f"saq:{name}:queued") for name in QUEUES)  # SAQ's list of queued jobs
+                if not waiting:
+                    break
+                time.sleep(1)
+            waited = time.monotonic() - started
+            if waited >= 1:
+                print(f"bench:   (waited {waited:.0f} s for the job queues to empty; {waiting} jobs still queued)")
+        finally:
+            client.close()
 
     def _start_probe(self, scenario: Scenario, into: dict[str, Any]) -> threading.Thread | None:
         if scenario.probe is None:

@@ -75,7 +75,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     feed_timeline_max_length: int = 800  # entries kept per home timeline
     feed_timeline_ttl_seconds: int = 7 * 24 * 3600  # an unread timeline expires; it is rebuilt on the next read
     feed_fanout_max_followers: int = 20_000  # authors with more followers are merged at read time, not fanned out
-    feed_fanout_chunk_size: int = 1000  # timelines written per Valkey script call (one round trip)
+    # Timelines written per Valkey script call. A call blocks Valkey while it runs (~18 us a timeline measured: 1,000
+    # held every other client for 18-25 ms); 100 keep each under ~2 ms.
+    feed_fanout_chunk_size: int = 100
     feed_rebuild_max_age_days: int = 30  # a rebuilt timeline holds posts up to this old
     feed_snapshot_ttl_seconds: int = 1800  # how long the pages of a ranked/engagement feed stay readable
     feed_ranking_reuse_seconds: int = 60  # a reload reuses the latest ranking this long if the timeline is unchanged
