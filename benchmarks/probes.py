@@ -133,19 +133,21 @@ async def open_event_streams(api: str) -> int:
     ))  # fmt: skip
 
 
-async def wait_for_streams(api: str, streams: int, patience: float) -> int:
-    """Wait until ``streams`` event streams are open (or their number stops growing for 5 s); returns how many."""
-    deadline, best, best_at = time.monotonic() + patience, 0, time.monotonic()
+async def wait_for_streams(api: str, streams: int, patience: float) -> tuple[int, float]:
+    """Wait until ``streams`` event streams are open (or their number stops growing for 5 s); returns how many, and
+    when (``time.monotonic()``) the first of them was seen open."""
+    deadline, best, best_at, first_at = time.monotonic() + patience, 0, time.monotonic(), 0.0
     while time.monotonic() < deadline:
         now_open = await open_event_streams(api)
+        first_at = first_at or (time.monotonic() if now_open else 0.0)
         if now_open >= streams:
-            return now_open
+            return now_open, first_at
         if now_open > best:
             best, best_at = now_open, time.monotonic()
         elif best and time.monotonic() - best_at > 5:
-            return best
+            return best, first_at
         await asyncio.sleep(0.5)
-    return best
+    return best, first_at or time.monotonic()
 
 
 async def probe_event_delivery(
@@ -154,7 +156,8 @@ async def probe_event_delivery(
     """Action-to-delivery delay while ``streams`` event streams are open: ``pairs`` of users in direct chats; one
     sends a message every ``interval`` s and the other's event stream times its arrival (from just before the send
     request). It measures from ``settle`` s after the streams are all open (opening thousands at once is a storm of
-    its own, which ``like_ms`` shows) until 5 s before they end together (a mass disconnect, not what this measures)."""
+    its own, which ``like_ms`` shows) until 5 s before the first of them ends (they end together: a mass disconnect,
+    not what this measures)."""
     async with httpx.AsyncClient(timeout=60) as client:
         senders = [await sign_in(client, api, 20 + 2 * n, password) for n in range(pairs)]
         listeners = [await sign_in(client, api, 21 + 2 * n, password) for n in range(pairs)]
@@ -164,8 +167,7 @@ async def probe_event_delivery(
                                     headers=_auth(sender))  # fmt: skip
             res.raise_for_status()
             chats.append(res.json()["id"])
-    streams_open = await wait_for_streams(api, streams, patience=hold + 120)
-    opened_at = time.monotonic()
+    streams_open, first_opened_at = await wait_for_streams(api, streams, patience=hold + 120)
     await asyncio.sleep(settle)
     sent: dict[str, float] = {}
     delays: list[float] = []
@@ -174,7 +176,7 @@ async def probe_event_delivery(
     tasks = [asyncio.create_task(_listen(api, s, sent, delays, r)) for s, r in zip(listeners, readies, strict=True)]
     try:
         await asyncio.wait_for(asyncio.gather(*(ready.wait() for ready in readies)), 30)
-        until = max(time.monotonic() + 1.0, opened_at + hold - 5)
+        until = max(time.monotonic() + 1.0, first_opened_at + hold - 5)  # before the first streams end
         async with httpx.AsyncClient(timeout=30) as client:
             while time.monotonic() < until:
                 for sender, chat in zip(senders, chats, strict=True):

@@ -70,42 +70,36 @@ class ServiceUnavailable(AppError):
     title = "Service unavailable"
 
 
-def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    """Last resort: an unexpected failure is still problem+json, logged with the request id, never leaking internals."""
-    logger = request.logger
-    logger.exception("unhandled error", exc_info=exc)
+def _problem(
+    request: Request[Any, Any, Any], status: int, title: str, detail: str, headers: dict[str, str] | None = None
+) -> Response[dict[str, Any]]:
+    """A problem+json response carrying the request id, for failures that are not an ``AppError``."""
     request_id = request.scope.get("state", {}).get("request_id")
     return Response(
-        content={
-            "type": "about:blank",
-            "title": "Internal server error",
-            "status": HTTP_500_INTERNAL_SERVER_ERROR,
-            "detail": "Something went wrong on our side. Nothing you sent was wrong; please retry, and report the "
-            f"request id {request_id} if it keeps happening.",
-            "request_id": request_id,
-        },
-        status_code=HTTP_500_INTERNAL_SERVER_ERROR,
+        content={"type": "about:blank", "title": title, "status": status, "detail": detail, "request_id": request_id},
+        status_code=status,
         media_type=PROBLEM_JSON,
+        headers=headers,
     )
+
+
+def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Last resort: an unexpected failure is still problem+json, logged with the request id, never leaking internals."""
+    request.logger.exception("unhandled error", exc_info=exc)
+    request_id = request.scope.get("state", {}).get("request_id")
+    detail = (
+        "Something went wrong on our side. Nothing you sent was wrong; please retry, and report the request id "
+        f"{request_id} if it keeps happening."
+    )
+    return _problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error", detail)
 
 
 def store_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """Valkey unreachable, or no pooled connection free within its wait (a burst beyond what the process can serve):
     503 with Retry-After, not a 500, since nothing about the request was wrong."""
     request.logger.warning("valkey unavailable: %s", exc)
-    request_id = request.scope.get("state", {}).get("request_id")
-    return Response(
-        content={
-            "type": "about:blank",
-            "title": "Service unavailable",
-            "status": HTTP_503_SERVICE_UNAVAILABLE,
-            "detail": "The server is overloaded or cannot reach its cache right now. Retry in a few seconds.",
-            "request_id": request_id,
-        },
-        status_code=HTTP_503_SERVICE_UNAVAILABLE,
-        media_type=PROBLEM_JSON,
-        headers={"Retry-After": "2"},
-    )
+    detail = "The server is overloaded or cannot reach its cache right now. Retry in a few seconds."
+    return _problem(request, HTTP_503_SERVICE_UNAVAILABLE, "Service unavailable", detail, {"Retry-After": "2"})
 
 
 __all__ = [
