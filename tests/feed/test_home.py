@@ -250,3 +250,15 @@ async def test_new_friends_see_each_others_earlier_friends_only_posts(
     assert hexid(bobs["id"]) in await timeline_members(alice.id)  # merged by fan-out, not by a rebuild
     assert set(await feed_ids(client, alice, algorithm="chronological")) == {alices["id"], bobs["id"]}
     assert set(await feed_ids(client, bob, algorithm="chronological")) == {alices["id"], bobs["id"]}
+
+
+@pytest.mark.parametrize("algorithm", ["ranked", "chronological"])
+async def test_your_new_post_is_in_your_feed_at_once_before_any_job_runs(
+    client: httpx.AsyncClient, make_users, algorithm: str
+) -> None:
+    (alice,) = await make_users("alice")
+    assert await feed_ids(client, alice, algorithm=algorithm) == []  # her timeline is built, and empty
+
+    post = await new_post(client, alice, "hello, feed")  # no worker runs in this test: no fan-out job
+
+    assert await feed_ids(client, alice, algorithm=algorithm) == [post["id"]]

@@ -28,6 +28,13 @@ async def fan_out_post(event: PostCreated, settings: Settings) -> int:
     return len(recipients)
 
 
+async def deliver_to_author(event: PostCreated, settings: Settings) -> None:
+    """In the request that created it, right after commit: the author's own timeline gets the post at once, so their
+    next feed read shows it (read-your-writes) whatever the fan-out job's delay. The job adds it again (idempotent)."""
+    entry = Entry(uuid.UUID(event.post_id), None, epoch_ms(event.created_at))
+    await timeline.push([event.author_id], [entry], settings)
+
+
 async def fan_out_repost(event: PostReposted, settings: Settings) -> int:
     """Push a repost into the timelines of the reposter and their followers (only public posts can be reposted)."""
     reposter = uuid.UUID(event.actor_id)

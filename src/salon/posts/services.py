@@ -14,9 +14,10 @@ from typing import Any
 
 import msgspec
 
+from salon.feed import fanout
 from salon.lib import events, idempotency
 from salon.lib.auth import Viewer
-from salon.lib.db import unit_of_work
+from salon.lib.db import after_commit, unit_of_work
 from salon.lib.errors import Forbidden, NotFound, ValidationFailed
 from salon.lib.ids import new_id, parse_id
 from salon.lib.pagination import Page, decode_cursor, split_page
@@ -170,6 +171,7 @@ async def create_post(
         )
         await _announce_created(created)
         await _announce_mentions(created.post_id, author_id, body.visibility, entities.mentioned_ids)
+        await after_commit(lambda: fanout.deliver_to_author(created, settings))
     return post_id
 
 
