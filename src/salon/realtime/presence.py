@@ -1,9 +1,10 @@
 """Presence: online while a user has an open event stream, ``idle`` when their client says so, else offline.
 
 State in Valkey, per user:
-- ``presence:streams:{user}``: a sorted set of open streams, scored by when each stops counting (ms). Heartbeats
-  push the score forward; a closed stream keeps counting for the grace period (a page reload does not flap to
-  offline); a stream of a crashed process simply stops counting. A user is connected while any score is in the future.
+- ``presence:streams:{user}``: a sorted set of open streams, scored by when each stops counting (ms). Its process
+  pushes the score forward while it is open (``salon.realtime.leases``); a closed stream keeps counting for the
+  grace period (a page reload does not flap to offline); a stream of a crashed process simply stops counting. A user
+  is connected while any score is in the future.
 - ``presence:state:{user}``: a hash with ``mode`` (``online`` | ``idle``, set by the client) and ``last_seen`` (ms).
 
 Friends and mutual follows get ``presence`` events (ephemeral) on each change, unless the user hides their presence
@@ -65,18 +66,14 @@ def _open_script() -> Any:
 
 
 async def stream_opened(user_id: str, stream_id: str, lease_ms: int) -> None:
-    """A stream of ``user_id`` opened (or sent a heartbeat): it counts for ``lease_ms`` more."""
-    now = _now_ms()
-    became_online = await _open_script()(
-        keys=[_streams_key(user_id), _state_key(user_id)], args=[stream_id, now + lease_ms, now, lease_ms * 4]
-    )
-    if became_online:
+    """A stream of ``user_id`` opened: it counts for ``lease_ms`` (then ``salon.realtime.leases`` renews it)."""
+    if await renew_leases([(stream_id, user_id)], lease_ms):
         await announce_online(user_id)
 
 
 async def renew_leases(streams: list[tuple[str, str]], lease_ms: int) -> set[str]:
-    """Renew the leases of many open streams (``(stream id, user id)`` pairs) in one pipelined round trip; returns
-    the users this made connected again (their leases had run out, e.g. Valkey was briefly unreachable)."""
+    """Take or renew the leases of open streams (``(stream id, user id)`` pairs) in one pipelined round trip; returns
+    the users this made connected (a new stream's, or one whose leases had run out while Valkey was unreachable)."""
     if not streams:
         return set()
     script = _open_script()
