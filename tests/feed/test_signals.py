@@ -89,7 +89,7 @@ async def test_authors_above_the_fanout_threshold_are_merged_at_read_time(
     await follow(client, other_fan, star)  # star now has 2 followers: above the threshold of 1
     await follow(client, fan, friend)
     for user in (fan, other_fan):
-        await timeline.ensure(uuid.UUID(user.id), celebrity_settings)
+        await timeline.rebuild(uuid.UUID(user.id), celebrity_settings)
     star_post = await new_post(client, star, "to my millions")
     friend_post = await new_post(client, friend, "to my one follower")
     for post in (star_post, friend_post):

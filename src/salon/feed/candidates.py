@@ -22,11 +22,14 @@ from typing import Any, Literal
 import msgspec
 
 from salon.feed.timeline import Entry
+from salon.moderation import holds
+from salon.posts.hydrate import load_posts
 from salon.posts.tables import Post
 from salon.social.schemas import UserSummary
 from salon.social.visibility import ME, VIEWER_CTE, Relation, blocked_sql, can_see, summary
 
 Reason = Literal["own", "followed", "friend", "repost"]
+HELD_SQL = holds.held_sql("post", "p.id")
 
 
 class Edge(msgspec.Struct, frozen=True):
@@ -94,9 +97,10 @@ async def _post_rows(post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str,
     if not post_ids:
         return {}
     rows = await _sql(
-        """
-        SELECT id, author, visibility, reply_to_id, like_count, repost_count, quote_count, reply_count, created_at
-        FROM posts WHERE id = ANY({}::uuid[]) AND deleted_at IS NULL
+        f"""
+        SELECT p.id, p.author, p.visibility, p.reply_to_id, p.like_count, p.repost_count, p.quote_count,
+          p.reply_count, p.created_at, {HELD_SQL} AS held
+        FROM posts p WHERE p.id = ANY({{}}::uuid[]) AND p.deleted_at IS NULL
         """,
         list(set(post_ids)),
     )
@@ -142,16 +146,40 @@ def _visible(viewer_id: uuid.UUID, row: dict[str, Any], edges: dict[uuid.UUID, E
     author = row["author"]
     if author == viewer_id:
         return True
+    if row["held"]:  # on hold for moderation review: only its author sees it
+        return False
     edge = edges.get(author)  # missing: the author is deactivated
     return edge is not None and not edge.muted and can_see(viewer_id, author, row["visibility"], edge.relation)
 
 
-async def resolve(viewer_id: uuid.UUID, entries: Sequence[Entry]) -> dict[str, Candidate]:
-    """The entries the viewer may be shown now, by member. Three queries at most, whatever the number of entries."""
-    rows = await _post_rows([entry.post_id for entry in entries])
+class Lookups:
+    """What a feed request has read while resolving: post rows (``load_posts`` shape, deleted ones included) and the
+    viewer's relations to their authors, so ``hydrate`` does not read them again for the page."""
+
+    def __init__(self) -> None:
+        self.posts: dict[uuid.UUID, dict[str, Any]] = {}
+        self.relations: dict[uuid.UUID, Relation] = {}
+
+
+async def resolve(
+    viewer_id: uuid.UUID, entries: Sequence[Entry], lookups: Lookups | None = None
+) -> dict[str, Candidate]:
+    """The entries the viewer may be shown now, by member. Three queries at most, whatever the number of entries.
+
+    With ``lookups`` (a page about to be hydrated) the posts are read whole and kept there with the relations; without
+    (ranking hundreds of candidates) only the columns scoring needs are read."""
+    post_ids = [entry.post_id for entry in entries]
+    if lookups is None:
+        rows = await _post_rows(post_ids)
+    else:
+        loaded = await load_posts(post_ids)
+        lookups.posts.update(loaded)
+        rows = {post_id: row for post_id, row in loaded.items() if row["deleted_at"] is None}
     people = {row["author"] for row in rows.values()}
     people |= {entry.reposter_id for entry in entries if entry.reposter_id is not None}
     edges = await viewer_edges(viewer_id, people)
+    if lookups is not None:
+        lookups.relations.update({user_id: edge.relation for user_id, edge in edges.items()})
     reposts = await _live_reposts([entry for entry in entries if entry.post_id in rows])
     candidates: dict[str, Candidate] = {}
     for entry in entries:

@@ -2,7 +2,10 @@
 
 Pipeline (as in Bluesky's AppView and Twitter's home-mixer): candidate entries (the Valkey timeline plus authors
 above the fan-out threshold, read from Postgres) -> ``candidates.resolve`` (who may see what, now) -> ordering ->
-``hydrate`` (posts' own single hydration, a fixed number of queries) -> items with a ``reason``.
+``hydrate`` (posts' own single hydration, reusing the rows and relations ``resolve`` read) -> items with a
+``reason``. A warm first page costs three Valkey round trips (token check, ``_open``, the page's entries) and three
+queries (posts, the viewer's relations to their authors, the viewer's likes/reposts/bookmarks), plus one for live
+reposts and one for replied-to/quoted posts when the page has them.
 
 Paging:
 - ``chronological`` is a keyset over (time, member) of the timeline, so new posts never shift a page. A post can
@@ -30,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from salon.feed import affinity, ranking, timeline
-from salon.feed.candidates import Candidate, resolve
+from salon.feed.candidates import Candidate, Lookups, resolve
 from salon.feed.schemas import ALGORITHMS, DEFAULT_ALGORITHM, Algorithm, FeedItem, FeedPage
 from salon.feed.tables import FeedPreference
 from salon.feed.timeline import Entry, epoch_ms
@@ -41,6 +44,7 @@ from salon.posts.hydrate import hydrate
 from salon.posts.schemas import PostView
 from salon.settings import Settings
 
+SCORED: tuple[Algorithm, ...] = ("engagement", "ranked")
 MAX_ROUNDS = 4  # batches of entries read to fill one page when many are filtered out
 
 
@@ -72,11 +76,21 @@ class FeedPosition:
 
 
 # The remembered choice --------------------------------------------------------------------------------------------
+# Postgres (``feed_preferences``) keeps it; ``feed:algorithm:{viewer}`` caches it, so a feed read needs no query for it
+# and a read that names the algorithm it already had writes nothing.
+
+PREFERENCE_CACHE_SECONDS = 24 * 3600
+
+
+def preference_key(viewer_id: uuid.UUID) -> str:
+    return f"feed:algorithm:{viewer_id}"
 
 
 async def remembered_algorithm(viewer_id: uuid.UUID) -> Algorithm:
     rows = await FeedPreference.raw('SELECT algorithm FROM feed_preferences WHERE "user" = {}', viewer_id)
-    return cast(Algorithm, rows[0]["algorithm"]) if rows else DEFAULT_ALGORITHM
+    algorithm = cast(Algorithm, rows[0]["algorithm"]) if rows else DEFAULT_ALGORITHM
+    await valkey.client().set(preference_key(viewer_id), algorithm, ex=PREFERENCE_CACHE_SECONDS)
+    return algorithm
 
 
 async def remember_algorithm(viewer_id: uuid.UUID, algorithm: Algorithm) -> None:
@@ -89,9 +103,12 @@ async def remember_algorithm(viewer_id: uuid.UUID, algorithm: Algorithm) -> None
         viewer_id,
         algorithm,
     )
+    await valkey.client().set(preference_key(viewer_id), algorithm, ex=PREFERENCE_CACHE_SECONDS)
 
 
-async def _choose(viewer_id: uuid.UUID, requested: Algorithm | None, position: FeedPosition | None) -> Algorithm:
+async def _choose(
+    viewer_id: uuid.UUID, requested: Algorithm | None, position: FeedPosition | None, cached: Algorithm | None
+) -> Algorithm:
     if position is not None:
         if requested is not None and requested != position.algorithm:
             raise BadCursor(
@@ -100,9 +117,29 @@ async def _choose(viewer_id: uuid.UUID, requested: Algorithm | None, position: F
             )
         return position.algorithm
     if requested is not None:
-        await remember_algorithm(viewer_id, requested)
+        if requested != cached:
+            await remember_algorithm(viewer_id, requested)
         return requested
-    return await remembered_algorithm(viewer_id)
+    return cached or await remembered_algorithm(viewer_id)
+
+
+class Opening:
+    """What one Valkey round trip at the start of a feed read tells: the cached algorithm choice, whether the
+    timeline exists (its life is extended in the same step), the latest ranking pointers and the timeline's change
+    count (see ``salon.feed.timeline``)."""
+
+    def __init__(self, cached: str | None, alive: bool, pointers: dict[str, str | None], changes: int) -> None:
+        self.cached = cast(Algorithm, cached) if cached in ALGORITHMS else None
+        self.alive, self.pointers, self.changes = alive, pointers, changes
+
+
+async def _open(viewer_id: uuid.UUID, settings: Settings) -> Opening:
+    async with valkey.client().pipeline(transaction=False) as pipe:
+        pipe.get(preference_key(viewer_id))
+        pipe.expire(timeline.timeline_key(viewer_id), settings.feed_timeline_ttl_seconds)
+        pipe.hmget(timeline.rankings_key(viewer_id), [*SCORED, "changes"])
+        cached, alive, (*pointers, changes) = await pipe.execute()
+    return Opening(cached, bool(alive), dict(zip(SCORED, pointers, strict=True)), int(changes or 0))
 
 
 # The feed ---------------------------------------------------------------------------------------------------------
@@ -112,17 +149,24 @@ async def home_feed(
     viewer_id: uuid.UUID, requested: Algorithm | None, cursor: str | None, limit: int, settings: Settings
 ) -> FeedPage:
     position = FeedPosition.decode(cursor)
-    algorithm = await _choose(viewer_id, requested, position)
+    opening = await _open(viewer_id, settings)
+    algorithm = await _choose(viewer_id, requested, position, opening.cached)
+    if not opening.alive:
+        opening.changes = await timeline.rebuild(viewer_id, settings)
+        opening.pointers = {}
+    lookups = Lookups()
     if algorithm == "chronological":
-        picked, next_position = await _chronological(viewer_id, position, limit, settings)
+        picked, next_position = await _chronological(viewer_id, position, limit, lookups, settings)
     else:
-        picked, next_position = await _scored(viewer_id, algorithm, position, limit, settings)
-    items = await _present(viewer_id, picked)
+        picked, next_position = await _scored(viewer_id, algorithm, position, limit, opening, lookups, settings)
+    items = await _present(viewer_id, picked, lookups)
     return FeedPage(items=items, next_cursor=next_position.encode() if next_position else None, algorithm=algorithm)
 
 
-async def _present(viewer_id: uuid.UUID, picked: Sequence[Candidate]) -> list[FeedItem]:
-    views = await hydrate([candidate.post_id for candidate in picked], viewer_id)
+async def _present(viewer_id: uuid.UUID, picked: Sequence[Candidate], lookups: Lookups) -> list[FeedItem]:
+    post_ids = [candidate.post_id for candidate in picked]
+    loaded = {post_id: lookups.posts[post_id] for post_id in post_ids if post_id in lookups.posts}
+    views = await hydrate(post_ids, viewer_id, loaded=loaded, known_relations=lookups.relations)
     return [
         FeedItem(post=view, reason=candidate.reason, reposted_by=candidate.reposted_by)
         for candidate, view in zip(picked, views, strict=True)
@@ -178,16 +222,15 @@ async def _chronological_entries(
 
 
 async def _chronological(
-    viewer_id: uuid.UUID, position: FeedPosition | None, limit: int, settings: Settings
+    viewer_id: uuid.UUID, position: FeedPosition | None, limit: int, lookups: Lookups, settings: Settings
 ) -> tuple[list[Candidate], FeedPosition | None]:
-    await timeline.ensure(viewer_id, settings)
     token = position.token if position else secrets.token_urlsafe(9)
     served_key = _served_key(viewer_id, token)
     client: Any = valkey.client()
 
     async def read(before: tuple[int, str] | None, count: int) -> Batch:
         entries, exhausted = await _chronological_entries(viewer_id, before, count, settings)
-        candidates = await resolve(viewer_id, entries)
+        candidates = await resolve(viewer_id, entries, lookups)
         served = await _members(client, served_key, [entry.post_id.hex for entry in entries])
         batch = [
             (None if entry.post_id.hex in served else candidates.get(entry.member), entry.key) for entry in entries
@@ -219,35 +262,58 @@ def _snapshot_key(viewer_id: uuid.UUID, token: str) -> str:
 
 
 async def _scored(
-    viewer_id: uuid.UUID, algorithm: Algorithm, position: FeedPosition | None, limit: int, settings: Settings
+    viewer_id: uuid.UUID,
+    algorithm: Algorithm,
+    position: FeedPosition | None,
+    limit: int,
+    opening: Opening,
+    lookups: Lookups,
+    settings: Settings,
 ) -> tuple[list[Candidate], FeedPosition | None]:
-    client: Any = valkey.client()
     if position is None:
-        reusable, changes = await _latest_ranking(viewer_id, algorithm, settings)
-        if reusable is None:
-            token = secrets.token_urlsafe(9)
-            ordered = await _rank(viewer_id, algorithm, settings)
-            await _store_snapshot(viewer_id, algorithm, token, changes, ordered, settings)
-            more = len(ordered) > limit
-            return list(ordered[:limit]), FeedPosition(algorithm, token, limit, "") if more else None
-        position = FeedPosition(algorithm, reusable, 0, "")
-    key = _snapshot_key(viewer_id, position.token)
-    if position.position > 0 and not await client.exists(key):
+        reusable = _reusable_ranking(opening.pointers.get(algorithm), opening.changes, settings)
+        if reusable is not None:
+            page = await _snapshot_page(viewer_id, FeedPosition(algorithm, reusable, 0, ""), limit, lookups)
+            if page is not None:
+                return page
+        # No ranking to reuse (or its snapshot expired): rank now and store the snapshot.
+        token = secrets.token_urlsafe(9)
+        ordered = await _rank(viewer_id, algorithm, settings)
+        await _store_snapshot(viewer_id, algorithm, token, opening.changes, ordered, settings)
+        return list(ordered[:limit]), FeedPosition(algorithm, token, limit, "") if len(ordered) > limit else None
+    page = await _snapshot_page(viewer_id, position, limit, lookups)
+    if page is None:
         raise CursorExpired(
             "This feed is too old to page further. Load the feed again from the first page (without a cursor).",
             extra={"code": "cursor_expired"},
         )
+    return page
+
+
+async def _snapshot_page(
+    viewer_id: uuid.UUID, position: FeedPosition, limit: int, lookups: Lookups
+) -> tuple[list[Candidate], FeedPosition | None] | None:
+    """The page of snapshot ``position.token`` from ``position.position`` on, or None when the snapshot is gone
+    (snapshots are never stored empty, so an empty first read means expired: checked only then)."""
+    client: Any = valkey.client()
+    key = _snapshot_key(viewer_id, position.token)
+    nothing_at_start = False
 
     async def read(after: tuple[int, str] | None, count: int) -> Batch:
+        nonlocal nothing_at_start
         offset = after[0] if after else 0
         members = await client.lrange(key, offset, offset + count - 1)
+        if not members and offset == position.position:
+            nothing_at_start = True
         entries = [Entry.parse(member, score) for member, score in (_split(m) for m in members)]
-        candidates = await resolve(viewer_id, entries)
+        candidates = await resolve(viewer_id, entries, lookups)
         batch = [(candidates.get(entry.member), (offset + i + 1, "")) for i, entry in enumerate(entries)]
         return batch, len(members) < count
 
     picked, after = await _fill(read, (position.position, ""), limit)
-    return picked, FeedPosition(algorithm, position.token, after[0], "") if after else None
+    if nothing_at_start and not await client.exists(key):
+        return None
+    return picked, FeedPosition(position.algorithm, position.token, after[0], "") if after else None
 
 
 def _split(stored: str) -> tuple[str, float]:
@@ -256,25 +322,14 @@ def _split(stored: str) -> tuple[str, float]:
     return member, float(at_ms)
 
 
-async def _latest_ranking(viewer_id: uuid.UUID, algorithm: Algorithm, settings: Settings) -> tuple[str | None, int]:
-    """The token of the viewer's latest ``algorithm`` snapshot if a reload may reuse it (made less than
-    ``feed_ranking_reuse_seconds`` ago from the timeline as it still is, and still stored), and the timeline's change
-    count, which a new ranking records. Keeps the timeline alive as ``timeline.ensure`` does, rebuilding a missing
-    one."""
-    client: Any = valkey.client()
-    async with client.pipeline(transaction=False) as pipe:
-        pipe.expire(timeline.timeline_key(viewer_id), settings.feed_timeline_ttl_seconds)
-        pipe.hmget(timeline.rankings_key(viewer_id), [algorithm, "changes"])
-        alive, (pointer, changes) = await pipe.execute()
-    if not alive:
-        return None, await timeline.rebuild(viewer_id, settings)
+def _reusable_ranking(pointer: str | None, changes: int, settings: Settings) -> str | None:
+    """The token of the viewer's latest snapshot if a reload may reuse it: made less than
+    ``feed_ranking_reuse_seconds`` ago from the timeline as it still is (``changes`` has not moved since)."""
     if pointer is None or settings.feed_ranking_reuse_seconds <= 0:
-        return None, int(changes or 0)
+        return None
     token, made_ms, made_from = pointer.split("@")
     fresh = epoch_ms(datetime.now(UTC)) - int(made_ms) < settings.feed_ranking_reuse_seconds * 1000
-    if fresh and made_from == (changes or "0") and await client.exists(_snapshot_key(viewer_id, token)):
-        return token, int(changes or 0)
-    return None, int(changes or 0)
+    return token if fresh and int(made_from) == changes else None
 
 
 async def _store_snapshot(
@@ -300,7 +355,7 @@ async def _store_snapshot(
 
 async def _rank(viewer_id: uuid.UUID, algorithm: Algorithm, settings: Settings) -> list[Candidate]:
     """Every candidate of the viewer (one per post: its newest entry), in ``algorithm`` order. The caller has made
-    sure the timeline exists (``_latest_ranking``)."""
+    sure the timeline exists (``_open``)."""
     entries, _ = await _chronological_entries(viewer_id, None, settings.feed_candidates, settings)
     resolved = await resolve(viewer_id, entries)
     candidates: dict[uuid.UUID, Candidate] = {}

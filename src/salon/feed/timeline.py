@@ -121,12 +121,6 @@ async def push(user_ids: Sequence[uuid.UUID | str], entries: Sequence[Entry], se
     return written
 
 
-async def ensure(user_id: uuid.UUID, settings: Settings) -> None:
-    """Make sure the user's timeline exists (rebuilding it from Postgres when it is missing) and extend its life."""
-    if not await valkey.client().expire(timeline_key(user_id), settings.feed_timeline_ttl_seconds):
-        await rebuild(user_id, settings)
-
-
 async def rebuild(user_id: uuid.UUID, settings: Settings) -> int:
     """Replace the user's timeline with what fan-out would have put there, read from Postgres. Returns the
     timeline's change count after it (see ``rankings_key``)."""

@@ -116,13 +116,24 @@ def _str(value: uuid.UUID | None) -> str | None:
     return str(value) if value is not None else None
 
 
-async def hydrate(post_ids: Sequence[uuid.UUID], viewer_id: uuid.UUID | None) -> list[PostView | Tombstone]:
+async def hydrate(
+    post_ids: Sequence[uuid.UUID],
+    viewer_id: uuid.UUID | None,
+    *,
+    loaded: dict[uuid.UUID, dict[str, Any]] | None = None,
+    known_relations: dict[uuid.UUID, Relation] | None = None,
+) -> list[PostView | Tombstone]:
     """``post_ids`` as the viewer may see them, in the same order: a ``PostView``, or a ``Tombstone`` for a post that
-    is deleted, missing, or hidden from the viewer. Replied-to and quoted posts are embedded the same way."""
-    posts = await load_posts(post_ids)
+    is deleted, missing, or hidden from the viewer. Replied-to and quoted posts are embedded the same way.
+
+    A caller that has just read some of the rows (``load_posts``) or the viewer's relations to some authors passes
+    them as ``loaded`` / ``known_relations``; only what is missing is read again."""
+    posts = dict(loaded or {})
+    posts.update(await load_posts([post_id for post_id in post_ids if post_id not in posts]))
     referenced = {ref for row in posts.values() for ref in (row["reply_to_id"], row["quote_of_id"]) if ref}
     posts.update(await load_posts([ref for ref in referenced if ref not in posts]))
-    rels = await relations(viewer_id, {row["author"] for row in posts.values()})
+    rels = dict(known_relations or {})
+    rels.update(await relations(viewer_id, {row["author"] for row in posts.values()} - rels.keys()))
     states = await _viewer_states(viewer_id, list(posts))
 
     def embedded(ref: uuid.UUID | None) -> EmbeddedPost | Tombstone | None:
