@@ -80,7 +80,7 @@ async def send_round(
         response = await http.post(
             f"{CHATS}/{sender.chat_id}/messages",
             headers={**sender.headers, "Idempotency-Key": uuid.uuid4().hex},
-            json={"content": f"benchmark message {index}"},
+            json={"content": f"benchmark message {index} {uuid.uuid4().hex}"},
         )
         if response.status_code != 201:
             print(f"send failed: {response.status_code} {response.text}", file=sys.stderr)

@@ -57,7 +57,8 @@ async def sign_in(http: httpx.AsyncClient, username: str) -> Person:
 
 
 async def write_post(http: httpx.AsyncClient, person: Person) -> None:
-    response = await http.post("/api/v1/posts", json={"content": "benchmark post"}, headers=person.headers)
+    content = f"benchmark post {uuid.uuid4().hex}"  # unique: repeated texts are held as spam
+    response = await http.post("/api/v1/posts", json={"content": content}, headers=person.headers)
     if response.status_code != 201:
         sys.exit(f"cannot post as {person.username}: {response.status_code} {response.text}")
     person.post_id = response.json()["id"]

@@ -281,8 +281,8 @@ async def probe_fanout(
             until = time.monotonic() + max(1.0, seconds - delay)
             while time.monotonic() < until:
                 sent = time.monotonic()
-                res = await client.post(f"{api}/posts", json={"content": "fan-out probe #benchmarks"},
-                                        headers=_auth(session))  # fmt: skip
+                content = f"fan-out probe {uuid.uuid4().hex} #benchmarks"  # unique: repeats are held as spam
+                res = await client.post(f"{api}/posts", json={"content": content}, headers=_auth(session))
                 http_ms.append((time.monotonic() - sent) * 1000)
                 res.raise_for_status()
                 member = uuid.UUID(res.json()["id"]).hex
