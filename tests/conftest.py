@@ -21,6 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers import QueryLog
+
 _TMP = Path(tempfile.mkdtemp(prefix="salon-test-"))
 
 
@@ -144,6 +146,30 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+@pytest.fixture
+def query_log(monkeypatch: pytest.MonkeyPatch) -> QueryLog:
+    """A ``QueryLog`` of what the app sends to Postgres during the test (``query_log.reset()`` before the part you
+    measure, then ``query_log.count`` / ``query_log.statements``)."""
+    from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
+
+    log = QueryLog()
+
+    def record(owner: type, name: str, describe: Callable[..., str]) -> None:
+        original = getattr(owner, name)
+
+        async def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
+            log.statements.append(describe(*args))
+            return await original(self, *args, **kwargs)
+
+        monkeypatch.setattr(owner, name, recorded)
+
+    record(PostgresEngine, "run_querystring", lambda querystring, *_: str(querystring))
+    record(PostgresEngine, "run_ddl", lambda ddl, *_: ddl)
+    for name in ("begin", "commit", "rollback"):
+        record(PostgresTransaction, name, lambda name=name: name.upper())
+    return log
 
 
 def free_port() -> int:

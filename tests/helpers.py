@@ -37,3 +37,22 @@ async def create_user(client: httpx.AsyncClient, username: str | None = None, **
         access_token=token,
         refresh_token=body["refresh_token"],
     )
+
+
+class QueryLog:
+    """The database round trips the app makes, in order: every statement Piccolo sends (``run_querystring``,
+    ``run_ddl``) and every ``BEGIN``/``COMMIT``/``ROLLBACK`` of a Piccolo transaction. Only records; everything still
+    runs against Postgres."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+    def __str__(self) -> str:
+        return "\n".join(f"{number}: {' '.join(sql.split())}" for number, sql in enumerate(self.statements, 1))

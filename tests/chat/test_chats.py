@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 
 from tests.chat.conftest import CHATS, direct_chat, group_chat, sent
-from tests.helpers import create_user
+from tests.helpers import QueryLog, create_user
 
 
 async def test_direct_chat_is_unique_from_either_side(client: httpx.AsyncClient) -> None:
@@ -189,30 +188,18 @@ async def test_chat_list_pages_without_duplicates(client: httpx.AsyncClient) -> 
     assert bad.status_code == 400
 
 
-async def test_chat_list_costs_a_fixed_number_of_queries(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from piccolo.engine.postgres import PostgresEngine
-
+async def test_chat_list_costs_a_fixed_number_of_queries(client: httpx.AsyncClient, query_log: QueryLog) -> None:
     alice = await create_user(client, "alice")
     for i in range(6):
         other = await create_user(client, f"pal{i}")
         chat = await direct_chat(client, alice, other)
         await sent(client, other, chat["id"], f"hi {i}")
-    queries: list[str] = []
-    original = PostgresEngine.run_querystring
-
-    async def counting(self, querystring, in_pool=True):  # type: ignore[no-untyped-def]
-        queries.append(str(querystring))
-        return await original(self, querystring, in_pool)
-
-    monkeypatch.setattr(PostgresEngine, "run_querystring", counting)
     counts = []
     for limit in (2, 6):
-        queries.clear()
+        query_log.reset()
         response = await client.get(CHATS, headers=alice.headers, params={"limit": limit})
         assert response.status_code == 200
         assert len(response.json()["items"]) == limit
-        counts.append(len(queries))
+        counts.append(query_log.count)
 
     assert 1 <= counts[0] == counts[1] <= 5

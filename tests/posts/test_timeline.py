@@ -4,8 +4,8 @@ import asyncio
 from typing import Any
 
 import httpx
-import pytest
 
+from tests.helpers import QueryLog
 from tests.posts.helpers import new_post
 
 
@@ -48,24 +48,9 @@ async def test_include_replies(client: httpx.AsyncClient, make_users) -> None:
     assert bad_cursor.headers["content-type"].startswith("application/problem+json")
 
 
-@pytest.fixture
-def query_counter(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """Counts the SQL statements Piccolo sends (only counts; every query still runs against Postgres)."""
-    from salon.lib import db
-
-    engine_class = type(db.engine())
-    original = engine_class.run_querystring
-    counter = {"queries": 0}
-
-    async def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
-        counter["queries"] += 1
-        return await original(self, *args, **kwargs)
-
-    monkeypatch.setattr(engine_class, "run_querystring", counting)
-    return counter
-
-
-async def test_a_page_costs_a_fixed_number_of_queries(client: httpx.AsyncClient, make_users, query_counter) -> None:
+async def test_a_page_costs_a_fixed_number_of_queries(
+    client: httpx.AsyncClient, make_users, query_log: QueryLog
+) -> None:
     alice, bob, carol = await make_users("alice", "bob", "carol")
     await client.post("/api/v1/users/alice/follow", headers=bob.headers)
     target = await new_post(client, carol, "quoted")
@@ -76,11 +61,11 @@ async def test_a_page_costs_a_fixed_number_of_queries(client: httpx.AsyncClient,
         await client.post(f"/api/v1/posts/{post['id']}/bookmark", headers=bob.headers)
 
     async def cost(path: str, limit: int) -> int:
-        query_counter["queries"] = 0
+        query_log.reset()
         response = await client.get(path, params={"limit": limit, "include_replies": "true"}, headers=bob.headers)
         assert response.status_code == 200
         assert len(response.json()["items"]) == limit
-        return query_counter["queries"]
+        return query_log.count
 
     for path in (
         "/api/v1/users/alice/posts?include_replies=true",

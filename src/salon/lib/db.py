@@ -54,8 +54,15 @@ async def close_pool() -> None:
 
 
 @asynccontextmanager
-async def unit_of_work() -> AsyncIterator[None]:
-    """A transaction. Nested units join the outermost one; callbacks run once it commits."""
+async def unit_of_work(*, transaction: bool = True) -> AsyncIterator[None]:
+    """A transaction. Nested units join the outermost one; callbacks run once it commits.
+
+    ``transaction=False`` is for a unit whose writes are all in ONE SQL statement, which Postgres runs atomically on
+    its own: it saves the BEGIN and COMMIT round trips, and its callbacks still run only after that statement has
+    committed, and only when the block raised nothing. Do no other I/O in such a block after that statement: a
+    failure or cancellation there would drop the callbacks of a write that already committed. Inside another unit it
+    joins that unit (and its transaction) as usual.
+    """
     if _pending.get() is not None:
         async with engine().transaction():
             yield
@@ -63,7 +70,10 @@ async def unit_of_work() -> AsyncIterator[None]:
     callbacks: list[AfterCommit] = []
     token = _pending.set(callbacks)
     try:
-        async with engine().transaction():
+        if transaction:
+            async with engine().transaction():
+                yield
+        else:
             yield
     finally:
         _pending.reset(token)

@@ -24,7 +24,7 @@ from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.media import services as media
 from salon.moderation import sanctions
 from salon.posts.events import PostCreated, PostDeleted, PostQuoted, PostReplied, PostUpdated, UserMentioned
-from salon.posts.hydrate import hydrate, load_posts, visible_to
+from salon.posts.hydrate import POST_COLUMNS, hydrate, load_posts, visible_to
 from salon.posts.schemas import PostCreate, PostPatch, PostVersion, PostView
 from salon.posts.tables import Post
 from salon.posts.text import Entities, build_entities, find_mention_candidates
@@ -114,6 +114,45 @@ async def _reference(field: str, post_id: str | None, viewer_id: uuid.UUID) -> d
         ) from None
 
 
+# One statement writes a new post with all its bookkeeping and returns it in ``load_posts`` shape, so the response is
+# built by ``hydrate`` from this row instead of reading the post back. The suspension rule is checked in the same
+# statement (nothing is written while the author is suspended), the author's ``posts_count`` and the referenced
+# post's ``reply_count``/``quote_count`` (one UPDATE: a post may reply to and quote the same post) change with it, and
+# the hashtag and mention index rows are inserted with it. ``held`` is computed as ``load_posts`` computes it.
+# The text never varies, so asyncpg prepares it once per connection.
+_CREATE = f"""
+WITH author AS (SELECT {{}}::uuid AS id),
+suspension AS (SELECT {sanctions.suspended_until_sql("author.id")} AS until FROM author),
+p AS (
+  INSERT INTO posts (id, author, kind, content, visibility, reply_to_id, root_id, quote_of_id, media_ids, entities,
+                     attachment, like_count, repost_count, reply_count, quote_count, created_at)
+  SELECT {{}}::uuid, author.id, {{}}, {{}}, {{}}, {{}}::uuid, {{}}::uuid, {{}}::uuid, {{}}::uuid[], {{}}::jsonb,
+         {{}}::jsonb, 0, 0, 0, 0, now()
+  FROM author, suspension WHERE suspension.until IS NULL
+  RETURNING *
+),
+u AS (
+  UPDATE users SET posts_count = users.posts_count + 1 FROM p WHERE users.id = p.author
+  RETURNING users.id, users.username, users.display_name, users.avatar_media_id, users.is_active
+),
+referenced AS (
+  UPDATE posts
+  SET reply_count = posts.reply_count + CASE WHEN posts.id = p.reply_to_id THEN 1 ELSE 0 END,
+      quote_count = posts.quote_count + CASE WHEN posts.id = p.quote_of_id THEN 1 ELSE 0 END
+  FROM p WHERE posts.id = p.reply_to_id OR posts.id = p.quote_of_id
+),
+hashtags AS (
+  INSERT INTO post_hashtags (id, post, tag) SELECT gen_random_uuid(), p.id, tag FROM p, unnest({{}}::text[]) AS tag
+),
+mentions AS (
+  INSERT INTO post_mentions (id, post, mentioned)
+  SELECT gen_random_uuid(), p.id, mentioned FROM p, unnest({{}}::uuid[]) AS mentioned
+)
+SELECT suspension.until AS suspended_until, {POST_COLUMNS}
+FROM suspension LEFT JOIN (p JOIN u ON u.id = p.author) ON TRUE
+"""
+
+
 async def create_post(
     viewer: Viewer,
     body: PostCreate,
@@ -127,40 +166,48 @@ async def create_post(
     Other packages publish their own kinds through here (``kind="conversation"`` with its preview card as
     ``attachment``), so every post is counted, indexed and announced (``post.created``) the same way.
     """
+    return (await _create_post(viewer, body, settings, kind=kind, attachment=attachment))["id"]  # type: ignore[no-any-return]
+
+
+async def _create_post(
+    viewer: Viewer, body: PostCreate, settings: Settings, *, kind: str, attachment: msgspec.Struct | None
+) -> dict[str, Any]:
+    """``create_post``, returning the new post's row as ``load_posts`` reads it (for ``hydrate(loaded=...)``)."""
     content = clean_content(body.content, settings)
     author_id = viewer.uuid
-    await sanctions.ensure_may_publish(author_id)
+    if body.media_ids or body.reply_to_id or body.quote_of_id:
+        # A suspended author hears about the suspension before any complaint about their media or references, as
+        # they always did; the check in _CREATE alone decides for a post without them (one round trip less).
+        await sanctions.ensure_may_publish(author_id)
     media_ids = await media.usable_media(author_id, body.media_ids)
     parent = await _reference("reply_to_id", body.reply_to_id, author_id)
     quoted = await _reference("quote_of_id", body.quote_of_id, author_id)
     entities = await _entities(content)
+    mentioned = await _mentionable(author_id, body.visibility, entities.mentioned_ids)
     post_id = new_id()
     root_id = (parent["root_id"] or parent["id"]) if parent else None
-    async with unit_of_work():
+    # Without media, _CREATE is the only write and one statement is atomic by itself: no BEGIN/COMMIT round trips.
+    # Every read is done before it (``mentioned`` too), so nothing between it and the announcements can fail or be
+    # cancelled. Attaching media writes more statements, which must commit or fail together with the post.
+    async with unit_of_work(transaction=bool(media_ids)):
         rows = await _sql(
-            """
-            INSERT INTO posts (id, author, kind, content, visibility, reply_to_id, root_id, quote_of_id, media_ids,
-                               entities, attachment, like_count, repost_count, reply_count, quote_count, created_at)
-            VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}::uuid[], {}::jsonb, {}::jsonb, 0, 0, 0, 0, now())
-            RETURNING created_at
-            """,
-            post_id, author_id, kind, content, body.visibility, parent and parent["id"], root_id,
+            _CREATE,
+            author_id, post_id, kind, content, body.visibility, parent and parent["id"], root_id,
             quoted and quoted["id"], media_ids, msgspec.json.encode(entities).decode(),
             msgspec.json.encode(attachment).decode() if attachment is not None else None,
+            entities.tags, [uuid.UUID(user_id) for user_id in entities.mentioned_ids],
         )  # fmt: skip
+        row = rows[0]
+        suspended_until = row.pop("suspended_until")
+        if suspended_until is not None:
+            raise sanctions.suspended(suspended_until)
         await media.attach(media_ids, "post", post_id, author_id)
-        await _sql("UPDATE users SET posts_count = posts_count + 1 WHERE id = {}", author_id)
-        if parent:
-            await _sql("UPDATE posts SET reply_count = reply_count + 1 WHERE id = {}", parent["id"])
-        if quoted:
-            await _sql("UPDATE posts SET quote_count = quote_count + 1 WHERE id = {}", quoted["id"])
-        await _index_entities(post_id, entities)
         created = PostCreated(
             post_id=str(post_id),
             author_id=str(author_id),
             kind=kind,
             visibility=body.visibility,
-            created_at=rows[0]["created_at"],
+            created_at=row["created_at"],
             reply_to_id=_str(parent and parent["id"]),
             reply_to_author_id=_str(parent and parent["author"]),
             root_id=_str(root_id),
@@ -170,9 +217,9 @@ async def create_post(
             mentioned_user_ids=entities.mentioned_ids,
         )
         await _announce_created(created)
-        await _announce_mentions(created.post_id, author_id, body.visibility, entities.mentioned_ids)
+        await _emit_mentions(created.post_id, author_id, body.visibility, mentioned)
         await after_commit(lambda: fanout.deliver_to_author(created, settings))
-    return post_id
+    return row
 
 
 def _str(value: Any) -> str | None:
@@ -201,9 +248,20 @@ async def _announce_created(created: PostCreated) -> None:
 async def _announce_mentions(post_id: str, author_id: uuid.UUID, visibility: str, user_ids: list[str]) -> None:
     """``user.mentioned`` for each mentioned user (not the author) who may see the post and has no block with the
     author; one query decides for all of them."""
+    await _emit_mentions(post_id, author_id, visibility, await _mentionable(author_id, visibility, user_ids))
+
+
+async def _emit_mentions(post_id: str, author_id: uuid.UUID, visibility: str, recipients: list[uuid.UUID]) -> None:
+    for user_id in recipients:
+        await events.emit("user.mentioned", UserMentioned(post_id, str(author_id), str(user_id), visibility))
+
+
+async def _mentionable(author_id: uuid.UUID, visibility: str, user_ids: list[str]) -> list[uuid.UUID]:
+    """Which of the mentioned ``user_ids`` (not the author) may see a post of ``author_id`` with ``visibility`` and
+    have no block with the author."""
     candidates = [uuid.UUID(user_id) for user_id in user_ids if user_id != str(author_id)]
     if not candidates:
-        return
+        return []
     predicate = visible_post_sql(author="post.author", visibility="post.visibility", viewer="m.id")
     rows = await _sql(
         f"""
@@ -212,8 +270,7 @@ async def _announce_mentions(post_id: str, author_id: uuid.UUID, visibility: str
         """,
         author_id, visibility, candidates,
     )  # fmt: skip
-    for row in rows:
-        await events.emit("user.mentioned", UserMentioned(post_id, str(author_id), str(row["id"]), visibility))
+    return [row["id"] for row in rows]
 
 
 async def _index_entities(post_id: uuid.UUID, entities: Entities) -> None:
@@ -361,15 +418,32 @@ async def count_fork(post_id: uuid.UUID) -> None:
 async def publish_post(
     viewer: Viewer, body: PostCreate, settings: Settings, idempotency_key: str | None
 ) -> tuple[PostView, bool]:
-    """Create a post, at most once per ``Idempotency-Key``. Returns ``(post, replayed)``."""
+    """Create a post, at most once per ``Idempotency-Key``. Returns ``(post, replayed)``.
+
+    A new post is presented from the row its create returned (``hydrate(loaded=...)``), not read back; a replay
+    reads the earlier post like any GET.
+    """
+    created: dict[uuid.UUID, dict[str, Any]] = {}
+
+    async def create() -> uuid.UUID:
+        row = await _create_post(viewer, body, settings, kind="post", attachment=None)
+        created[row["id"]] = row
+        return row["id"]  # type: ignore[no-any-return]
+
     if idempotency_key is None:
-        post_id, replayed = await create_post(viewer, body, settings), False
+        post_id, replayed = await create(), False
     else:
         post_id, replayed = await idempotency.run_once(
-            "posts",
-            viewer.id,
-            idempotency_key,
-            idempotency.fingerprint(msgspec.json.encode(body)),
-            lambda: create_post(viewer, body, settings),
+            "posts", viewer.id, idempotency_key, idempotency.fingerprint(msgspec.json.encode(body)), create
         )
-    return await get_post(str(post_id), viewer.uuid), replayed
+    if post_id not in created:
+        return await get_post(str(post_id), viewer.uuid), replayed
+    # The author's relation to themselves is never consulted (``can_see`` answers True for the author before it looks
+    # at a relation, and ``visible_to`` reads only ``held`` and ``author_active`` besides), so it needs no query. The
+    # posts it replies to or quotes, the relations to their authors and the viewer's likes/reposts/bookmarks are read
+    # by hydrate as for any GET.
+    views = await hydrate([post_id], viewer.uuid, loaded=created, known_relations={viewer.uuid: NO_RELATION})
+    view = views[0]
+    if not isinstance(view, PostView):
+        raise _not_found(str(post_id))
+    return view, replayed
