@@ -270,7 +270,8 @@ async def test_posts_on_hold_leave_no_gap_in_followers_pages(
     alice, bob = await make_users("alice", "bob")
     await follow(client, alice, bob)
     ordinary = [await new_post(client, bob, f"ordinary post {i}") for i in range(3)]
-    repeats = [await new_post(client, bob, "the very same words again") for _ in range(settings.moderation_repeat_limit)]
+    copies = settings.moderation_repeat_limit
+    repeats = [await new_post(client, bob, "the very same words again") for _ in range(copies)]
     await run_jobs()  # screening: the local repeat rule puts the copies on hold
     held = {post["id"] for post in repeats if await _status(client, alice, post["id"]) == 404}
     assert held
@@ -287,3 +288,29 @@ async def test_posts_on_hold_leave_no_gap_in_followers_pages(
 
 async def _status(client: httpx.AsyncClient, user: Any, post_id: str) -> int:
     return (await client.get(f"/api/v1/posts/{post_id}", headers=user.headers)).status_code
+
+
+# What a warm page costs (counted by ``query_log``): the page's posts, the viewer's relations to their authors, and
+# the viewer's likes/reposts/bookmarks; chronological pages also read the posts of followed authors above the fan-out
+# threshold (merged at read time). Before ``hydrate`` reused what the read-time checks had loaded (and the remembered
+# algorithm was cached in Valkey) a ranked reload cost 6, plus one for each kind of reference on the page.
+WARM_PAGE_QUERIES = {"chronological": 4, "ranked": 3}
+
+
+@pytest.mark.parametrize("algorithm", sorted(WARM_PAGE_QUERIES))
+async def test_a_warm_page_costs_a_fixed_few_queries(
+    client: httpx.AsyncClient, make_users, query_log, algorithm: str
+) -> None:
+    alice, bob, carol = await make_users("alice", "bob", "carol")
+    for followee in (bob, carol):
+        await follow(client, alice, followee)
+    for i in range(12):
+        await new_post(client, bob if i % 2 else carol, f"post number {i}")
+    await feed(client, alice, algorithm=algorithm, limit=10)  # builds the timeline (and, ranked, the ranking)
+
+    counts = []
+    for limit in (2, 10):
+        query_log.reset()
+        assert len(await feed_ids(client, alice, algorithm=algorithm, limit=limit)) == limit
+        counts.append(query_log.count)
+    assert counts[0] == counts[1] <= WARM_PAGE_QUERIES[algorithm], str(query_log)
