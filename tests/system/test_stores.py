@@ -86,3 +86,15 @@ async def test_every_model_change_has_a_migration(app: Any) -> None:
     statuses = await CheckMigrationManager(app_name="all").get_migration_statuses()
     assert statuses, "no migrations found"
     assert all(status.has_ran for status in statuses), [s for s in statuses if not s.has_ran]
+
+
+async def test_no_uuid_column_defaults_to_a_constant(app: Any) -> None:
+    """Piccolo stores a callable default (``new_id``) as the value it returned once; the system app's migration
+    replaces such constants with ``uuidv7()``. A later migration that brings one back fails here."""
+    from piccolo_migrations.system.system_2026_11_22t10_00_00_000000 import CONSTANT_UUID_DEFAULTS
+
+    assert await db.engine().run_ddl(CONSTANT_UUID_DEFAULTS) == []
+    users_id = await db.engine().run_ddl(
+        "SELECT column_default FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'id'"
+    )
+    assert users_id[0]["column_default"] == "uuidv7()"
