@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from granian.utils.proxies import wrap_asgi_with_proxy_headers
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -28,7 +29,7 @@ from salon.lib import valkey as valkey_client
 from salon.lib.errors import store_unavailable_handler, unexpected_error_handler
 from salon.lib.request_context import RequestContextMiddleware
 from salon.realtime import hub as realtime_hub
-from salon.settings import Settings, get_settings
+from salon.settings import Settings, get_settings, trusted_proxies
 from salon.system.controllers import HealthController
 from salon.web import ROUTES as WEB_CLIENT_ROUTES
 
@@ -141,4 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     # Outside Litestar's routing, so unrouted requests (404, 405) get a request id and an access-log line too.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    if proxies := trusted_proxies(settings):
+        # The client address and scheme a trusted reverse proxy reports (X-Forwarded-For / -Proto): Granian's own.
+        app.asgi_handler = wrap_asgi_with_proxy_headers(app.asgi_handler, trusted_hosts=proxies)
     return app

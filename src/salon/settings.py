@@ -6,6 +6,7 @@ naming the variable, so a bad deployment fails at start with a message a person 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -47,6 +48,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     login_max_failures: int = 5
     login_failure_window_seconds: int = 15 * 60
     login_max_failures_per_ip: int = 50
+    # Reverse proxies (comma-separated addresses or networks, or "*") whose X-Forwarded-For / X-Forwarded-Proto are
+    # believed: behind a load balancer every request comes from its address, so per-address limits need the client's.
+    # Empty: the headers are ignored (a client could otherwise claim any address).
+    trusted_proxies: str = ""
     register_max_per_ip_per_hour: int = 20
     # argon2id cost (argon2-cffi's RFC 9106 low-memory profile); hashes made with other values are upgraded on login
     password_hash_time_cost: int = 3
@@ -228,6 +233,18 @@ def _validate(settings: Settings) -> None:
         raise SettingsError(f"SALON_MEDIA_MAX_UPLOAD_BYTES must be between 1 and {MEDIA_UPLOAD_CEILING}")
     if not 0.0 <= settings.moderation_hide_threshold <= 1.0:
         raise SettingsError("SALON_MODERATION_HIDE_THRESHOLD must be between 0 and 1")
+    for proxy in trusted_proxies(settings):
+        if proxy != "*":
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(
+                    f"SALON_TRUSTED_PROXIES must list IP addresses or networks (e.g. 10.0.0.0/8) or be *; got {proxy!r}"
+                ) from None
+
+
+def trusted_proxies(settings: Settings) -> list[str]:
+    return [entry.strip() for entry in settings.trusted_proxies.split(",") if entry.strip()]
 
 
 @lru_cache(maxsize=1)
