@@ -45,8 +45,9 @@ def build_worker(settings: Settings, queue: Any, *, burst: bool = False) -> Work
         functions=[spec.function for spec in jobs.REGISTRY.values()],
         cron_jobs=jobs.cron_jobs() if default else [],
         concurrency=concurrency(settings, queue.name),
-        # A burst worker stops once no job is left, so only its endless upkeep loops remain: cancel them at once.
-        shutdown_grace_period_s=None if burst else SHUTDOWN_GRACE_SECONDS,
+        # SAQ's stop() would wait the grace period for its endless upkeep loops and idle dequeues too (an idle worker
+        # took 10.5 s to stop): ``stop_workers`` gives running jobs their grace, so stop() cancels what is left at once.
+        shutdown_grace_period_s=None,
         burst=burst,
         dequeue_timeout=0.5 if burst else 0,
     )
@@ -54,6 +55,17 @@ def build_worker(settings: Settings, queue: Any, *, burst: bool = False) -> Work
     # first (only one worker would stop). run_worker stops them all on a signal instead.
     worker.SIGNALS = []
     return worker
+
+
+async def stop_workers(workers: Sequence[Worker], grace_seconds: float) -> None:
+    """Stop ``workers`` together: the jobs they are running get up to ``grace_seconds`` to finish, then whatever still
+    runs is cancelled (SAQ sweeps and retries it, as after a crash). An idle worker stops at once."""
+    deadline = asyncio.get_running_loop().time() + grace_seconds
+    idle_checks = 0  # two in a row: a job just dequeued is not yet in job_task_contexts for a moment
+    while idle_checks < 2 and asyncio.get_running_loop().time() < deadline:
+        idle_checks = 0 if any(worker.job_task_contexts for worker in workers) else idle_checks + 1
+        await asyncio.sleep(0.05)
+    await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)
 
 
 async def run_worker(settings: Settings, queue_names: Sequence[str] | None = None) -> None:
@@ -84,8 +96,7 @@ async def run_worker(settings: Settings, queue_names: Sequence[str] | None = Non
         stop_requested.cancel()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
-        # Both stop together: running jobs get the grace period, then are cancelled.
-        await asyncio.gather(*(worker.stop() for worker in workers), return_exceptions=True)
+        await stop_workers(workers, SHUTDOWN_GRACE_SECONDS)
         results = await asyncio.gather(*running, return_exceptions=True)
         for worker, result in zip(workers, results, strict=True):
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
