@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.params import JSONBody, Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from salon.chat import access, messages, services
@@ -31,16 +31,13 @@ from salon.chat.schemas import (
     TypingUpdate,
     UnreadCounts,
 )
-from salon.lib.auth import Viewer
-from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from salon.lib.pagination import DEFAULT_LIMIT, Page
+from salon.lib.params import Config, Cursor, Limit, SignedIn
 from salon.realtime.schemas import PresenceList
-from salon.settings import Settings
 
-Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="page size")]
-Cursor = Annotated[str | None, Parameter(description="next_cursor of the previous page")]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(header="Idempotency-Key", description="retrying with the same key returns the same message"),
+    HeaderParameter(name="Idempotency-Key", description="retrying with the same key returns the same message"),
 ]
 
 
@@ -49,40 +46,40 @@ class ChatsController(Controller):
     tags = ["chat"]
 
     @post("/", operation_id="createChat")
-    async def create(self, viewer: Viewer, data: JSONBody[ChatCreate]) -> Response[ChatView]:
+    async def create(self, viewer: SignedIn, data: JSONBody[ChatCreate]) -> Response[ChatView]:
         """Start a direct chat (``type: direct``, one username) or a group (``type: group``, a ``name`` and 1-255
         other usernames). 201 when created; 200 with the existing chat when that direct chat already exists."""
         chat, created = await services.create_chat(viewer.uuid, data)
         return Response(chat, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @get("/", operation_id="listChats")
-    async def list_chats(self, viewer: Viewer, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> Page[ChatView]:
+    async def list_chats(self, viewer: SignedIn, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT) -> Page[ChatView]:
         """Your chats, most recent activity first, with the last message and your ``unread_count`` in each."""
         return await services.list_chats(viewer.uuid, cursor, limit)
 
     @get("/unread", operation_id="chatUnreadCounts")
-    async def unread(self, viewer: Viewer) -> UnreadCounts:
+    async def unread(self, viewer: SignedIn) -> UnreadCounts:
         """Unread messages over all your chats, and how many chats have some."""
         return await messages.unread_totals(viewer.uuid)
 
     @get("/preferences", operation_id="getChatPreferences")
-    async def get_preferences(self, viewer: Viewer) -> Preferences:
+    async def get_preferences(self, viewer: SignedIn) -> Preferences:
         """Who may start a chat with you or add you to a group."""
         return await access.preferences(viewer.uuid)
 
     @patch("/preferences", operation_id="setChatPreferences")
-    async def set_preferences(self, viewer: Viewer, data: JSONBody[PreferencesPatch]) -> Preferences:
+    async def set_preferences(self, viewer: SignedIn, data: JSONBody[PreferencesPatch]) -> Preferences:
         """``allow_messages_from``: ``everyone``, ``followers`` (people who follow you, and friends) or ``friends``.
         Chats that already exist go on."""
         return await access.set_preferences(viewer.uuid, data.allow_messages_from)
 
     @get("/{chat_id:str}", operation_id="getChat")
-    async def get_chat(self, viewer: Viewer, chat_id: str) -> ChatView:
+    async def get_chat(self, viewer: SignedIn, chat_id: FromPath[str]) -> ChatView:
         """A chat you are a member of."""
         return await services.get_chat(viewer.uuid, chat_id)
 
     @patch("/{chat_id:str}", operation_id="updateChat")
-    async def update(self, viewer: Viewer, chat_id: str, data: JSONBody[ChatPatch]) -> ChatView:
+    async def update(self, viewer: SignedIn, chat_id: FromPath[str], data: JSONBody[ChatPatch]) -> ChatView:
         """Rename a group (admins). Group images need media uploads, which are not available yet (422)."""
         return await services.update_chat(viewer.uuid, chat_id, data)
 
@@ -93,23 +90,25 @@ class ChatMembersController(Controller):
 
     @get("/", operation_id="listChatMembers")
     async def list_members(
-        self, viewer: Viewer, chat_id: str, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+        self, viewer: SignedIn, chat_id: FromPath[str], cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
     ) -> Page[MemberView]:
         """The chat's members in the order they joined."""
         return await services.members(viewer.uuid, chat_id, cursor, limit)
 
     @post("/", operation_id="addChatMembers", status_code=HTTP_200_OK)
-    async def add(self, viewer: Viewer, chat_id: str, data: JSONBody[MembersAdd]) -> ChatView:
+    async def add(self, viewer: SignedIn, chat_id: FromPath[str], data: JSONBody[MembersAdd]) -> ChatView:
         """Add people to a group (admins). They see messages from their joining on."""
         return await services.add_members(viewer.uuid, chat_id, data.usernames)
 
     @patch("/{username:str}", operation_id="setChatMemberRole")
-    async def set_role(self, viewer: Viewer, chat_id: str, username: str, data: JSONBody[MemberPatch]) -> MemberView:
+    async def set_role(
+        self, viewer: SignedIn, chat_id: FromPath[str], username: FromPath[str], data: JSONBody[MemberPatch]
+    ) -> MemberView:
         """Make a member admin, or an admin member (admins)."""
         return await services.set_role(viewer.uuid, chat_id, username, data.role)
 
     @delete("/{username:str}", operation_id="removeChatMember", status_code=HTTP_204_NO_CONTENT)
-    async def remove(self, viewer: Viewer, chat_id: str, username: str) -> None:
+    async def remove(self, viewer: SignedIn, chat_id: FromPath[str], username: FromPath[str]) -> None:
         """Leave a group (your own username), or remove a member (admins)."""
         await services.remove_member(viewer.uuid, chat_id, username)
 
@@ -121,9 +120,9 @@ class ChatMessagesController(Controller):
     @post("/messages", operation_id="sendChatMessage")
     async def send(
         self,
-        viewer: Viewer,
-        settings: Settings,
-        chat_id: str,
+        viewer: SignedIn,
+        settings: Config,
+        chat_id: FromPath[str],
         data: JSONBody[MessageCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[MessageView]:
@@ -135,43 +134,55 @@ class ChatMessagesController(Controller):
 
     @get("/messages", operation_id="listChatMessages")
     async def history(
-        self, viewer: Viewer, chat_id: str, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+        self, viewer: SignedIn, chat_id: FromPath[str], cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
     ) -> Page[MessageView]:
         """Messages newest first (by ``seq``); pages stay stable while new messages arrive."""
         return await messages.history(viewer.uuid, chat_id, cursor, limit)
 
     @patch("/messages/{message_id:str}", operation_id="editChatMessage")
     async def edit(
-        self, viewer: Viewer, settings: Settings, chat_id: str, message_id: str, data: JSONBody[MessagePatch]
+        self,
+        viewer: SignedIn,
+        settings: Config,
+        chat_id: FromPath[str],
+        message_id: FromPath[str],
+        data: JSONBody[MessagePatch],
     ) -> MessageView:
         """Edit a message you sent."""
         return await messages.edit(viewer.uuid, chat_id, message_id, data.content, settings)
 
     @delete("/messages/{message_id:str}", operation_id="deleteChatMessage", status_code=HTTP_204_NO_CONTENT)
-    async def delete_message(self, viewer: Viewer, chat_id: str, message_id: str) -> None:
+    async def delete_message(self, viewer: SignedIn, chat_id: FromPath[str], message_id: FromPath[str]) -> None:
         """Delete a message you sent, for everyone (a tombstone keeps its place)."""
         await messages.delete_for_everyone(viewer.uuid, chat_id, message_id)
 
     @get("/messages/{message_id:str}/receipts", operation_id="chatMessageReceipts")
     async def receipts(
-        self, viewer: Viewer, chat_id: str, message_id: str, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+        self,
+        viewer: SignedIn,
+        chat_id: FromPath[str],
+        message_id: FromPath[str],
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
     ) -> ReceiptsView:
         """Who read a message and when, oldest read first; ``unread_by_count`` members have not read it yet."""
         return await messages.receipts(viewer.uuid, chat_id, message_id, cursor, limit)
 
     @post("/read", operation_id="markChatRead", status_code=HTTP_200_OK)
-    async def read(self, viewer: Viewer, chat_id: str, data: JSONBody[ReadMarker]) -> ReadState:
+    async def read(self, viewer: SignedIn, chat_id: FromPath[str], data: JSONBody[ReadMarker]) -> ReadState:
         """Move your read marker to ``up_to_id`` (it never moves back); the members get a ``read`` event."""
         return await messages.mark_read(viewer.uuid, chat_id, data.up_to_id)
 
     @get("/presence", operation_id="chatMemberPresence")
-    async def presence(self, viewer: Viewer, chat_id: str) -> PresenceList:
+    async def presence(self, viewer: SignedIn, chat_id: FromPath[str]) -> PresenceList:
         """Whether the other members are online, idle or offline (live changes: ``presence`` events, which the
         real-time package sends to friends and mutual follows)."""
         return await services.member_presence(viewer.uuid, chat_id)
 
     @post("/typing", operation_id="sendChatTyping", status_code=HTTP_200_OK)
-    async def typing(self, viewer: Viewer, chat_id: str, data: JSONBody[TypingUpdate | None] = None) -> TypingState:
+    async def typing(
+        self, viewer: SignedIn, chat_id: FromPath[str], data: JSONBody[TypingUpdate | None] = None
+    ) -> TypingState:
         """Say you are typing (no body, or ``typing: true``; call every few seconds while typing) or stopped
         (``typing: false``). The others get at most one ``typing`` event from you per chat every 3 s; ``sent: false``
         when this call was throttled."""
