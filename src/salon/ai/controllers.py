@@ -5,21 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
-from litestar.di import NamedDependency
-from litestar.params import HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from salon.ai import forks, publishing, quota, schemas, services, summaries
-from salon.lib.auth import Viewer
-from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from salon.settings import Settings
+from salon.lib.pagination import DEFAULT_LIMIT, Page
+from salon.lib.params import Config, Cursor, Limit, MaybeViewer, SignedIn
 
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="page size")]
-Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
-SignedIn = NamedDependency[Viewer]
-MaybeViewer = NamedDependency[Viewer | None]
-Config = NamedDependency[Settings]
 LastEventIdHeader = Annotated[
     str | None, HeaderParameter(name="Last-Event-ID", description="id: of the last frame seen")
 ]
@@ -56,24 +49,24 @@ class ConversationController(Controller):
         return await services.list_conversations(viewer, cursor, limit)
 
     @get("/{conversation_id:str}", operation_id="getAiConversation")
-    async def detail(self, viewer: SignedIn, conversation_id: str) -> schemas.Conversation:
+    async def detail(self, viewer: SignedIn, conversation_id: FromPath[str]) -> schemas.Conversation:
         return await services.get_conversation(viewer, conversation_id)
 
     @patch("/{conversation_id:str}", operation_id="updateAiConversation")
     async def update(
-        self, viewer: SignedIn, conversation_id: str, data: JSONBody[schemas.ConversationUpdate]
+        self, viewer: SignedIn, conversation_id: FromPath[str], data: JSONBody[schemas.ConversationUpdate]
     ) -> schemas.Conversation:
         """Change the title or the system prompt (used from the next reply on)."""
         return await services.update_conversation(viewer, conversation_id, data)
 
     @delete("/{conversation_id:str}", operation_id="deleteAiConversation", status_code=HTTP_204_NO_CONTENT)
-    async def remove(self, viewer: SignedIn, conversation_id: str) -> None:
+    async def remove(self, viewer: SignedIn, conversation_id: FromPath[str]) -> None:
         """Delete the conversation and its messages (a streaming reply is stopped)."""
         await services.delete_conversation(viewer, conversation_id)
 
     @get("/{conversation_id:str}/messages", operation_id="listAiMessages")
     async def messages(
-        self, viewer: SignedIn, settings: Config, conversation_id: str, cursor: Cursor = None,
+        self, viewer: SignedIn, settings: Config, conversation_id: FromPath[str], cursor: Cursor = None,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[schemas.Message]:  # fmt: skip
         """Messages in order (increasing ``seq``)."""
@@ -84,7 +77,7 @@ class ConversationController(Controller):
         self,
         viewer: SignedIn,
         settings: Config,
-        conversation_id: str,
+        conversation_id: FromPath[str],
         data: JSONBody[schemas.MessageCreate],
         idempotency_key: IdempotencyKey = None,
     ) -> ServerSentEvent:
@@ -100,8 +93,8 @@ class ConversationController(Controller):
         self,
         viewer: SignedIn,
         settings: Config,
-        conversation_id: str,
-        message_id: str,
+        conversation_id: FromPath[str],
+        message_id: FromPath[str],
         last_event_id_header: LastEventIdHeader = None,
         last_event_id: LastEventIdQuery = None,
     ) -> ServerSentEvent:
@@ -112,32 +105,34 @@ class ConversationController(Controller):
         return reply_stream(frames)
 
     @post("/{conversation_id:str}/messages/{message_id:str}/stop", operation_id="stopAiReply", status_code=HTTP_200_OK)
-    async def stop(self, viewer: SignedIn, settings: Config, conversation_id: str, message_id: str) -> schemas.Message:
+    async def stop(
+        self, viewer: SignedIn, settings: Config, conversation_id: FromPath[str], message_id: FromPath[str]
+    ) -> schemas.Message:
         """Stop a streaming reply; it keeps the text so far with status ``stopped``."""
         return await services.stop_reply(viewer, conversation_id, message_id, settings)
 
     @post("/{conversation_id:str}/fork", operation_id="forkAiConversation", status_code=HTTP_201_CREATED)
     async def fork(
-        self, viewer: SignedIn, conversation_id: str, data: JSONBody[schemas.ForkCreate]
+        self, viewer: SignedIn, conversation_id: FromPath[str], data: JSONBody[schemas.ForkCreate]
     ) -> schemas.Conversation:
         """Copy the conversation up to ``message_id`` into a new conversation of yours."""
         return await forks.fork_conversation(viewer, conversation_id, data.message_id)
 
     @post("/{conversation_id:str}/summaries", operation_id="createAiSummary", status_code=HTTP_201_CREATED)
-    async def summarise(self, viewer: SignedIn, settings: Config, conversation_id: str) -> schemas.Summary:
+    async def summarise(self, viewer: SignedIn, settings: Config, conversation_id: FromPath[str]) -> schemas.Summary:
         """Have the model summarise the conversation; answers once the summary is stored."""
         return await summaries.create_summary(viewer, conversation_id, settings)
 
     @get("/{conversation_id:str}/summaries", operation_id="listAiSummaries")
     async def summaries(
-        self, viewer: SignedIn, conversation_id: str, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+        self, viewer: SignedIn, conversation_id: FromPath[str], cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
     ) -> Page[schemas.Summary]:
         """Summaries of this conversation, newest first."""
         return await summaries.list_summaries(viewer, conversation_id, cursor, limit)
 
     @post("/{conversation_id:str}/publish", operation_id="publishAiConversation", status_code=HTTP_201_CREATED)
     async def publish(
-        self, viewer: SignedIn, settings: Config, conversation_id: str, data: JSONBody[schemas.PublishCreate]
+        self, viewer: SignedIn, settings: Config, conversation_id: FromPath[str], data: JSONBody[schemas.PublishCreate]
     ) -> schemas.PublishedConversation:
         """Publish a snapshot of the conversation (up to ``up_to_message_id``) as a post of kind ``conversation``,
         previewed by the summary ``summary_id``. Later changes to the conversation never change the snapshot."""
@@ -155,7 +150,7 @@ class AiController(Controller):
 
     @get("/shared/{post_id:str}", operation_id="getSharedAiConversation", opt={"public": True})
     async def shared(
-        self, maybe_viewer: MaybeViewer, post_id: str, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+        self, maybe_viewer: MaybeViewer, post_id: FromPath[str], cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
     ) -> schemas.SharedConversation:
         """The snapshot a published conversation post embeds, with a page of its messages, for whoever may see the
         post (signed out: public posts only). 404 once the post is deleted."""
@@ -163,7 +158,7 @@ class AiController(Controller):
 
     @post("/shared/{post_id:str}/fork", operation_id="forkSharedAiConversation", status_code=HTTP_201_CREATED)
     async def fork_shared(
-        self, viewer: SignedIn, post_id: str, data: JSONBody[schemas.SharedForkCreate]
+        self, viewer: SignedIn, post_id: FromPath[str], data: JSONBody[schemas.SharedForkCreate]
     ) -> schemas.Conversation:
         """Copy the published snapshot up to ``message_id`` (all of it when omitted) into a new private conversation
         of yours; the author is notified (``ai_fork``) and the post's ``fork_count`` grows."""
