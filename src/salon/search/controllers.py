@@ -5,16 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from salon.lib.auth import Viewer
 from salon.lib.errors import ValidationFailed
-from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from salon.lib.pagination import DEFAULT_LIMIT, Page
+from salon.lib.params import Config, Cursor, Limit, MaybeViewer
 from salon.posts.schemas import PostView
 from salon.search.backend import backend
 from salon.search.schemas import HashtagResult, SearchType, UserResult
-from salon.settings import Settings
 
 MAX_QUERY_LENGTH = 200
 
@@ -35,14 +33,14 @@ class SearchController(Controller):
     @get("/", operation_id="search", opt={"public": True})
     async def search(
         self,
-        maybe_viewer: NamedDependency[Viewer | None],
-        settings: NamedDependency[Settings],
+        maybe_viewer: MaybeViewer,
+        settings: Config,
         q: Annotated[str, QueryParameter(max_length=MAX_QUERY_LENGTH, description="what to look for")],
         search_type: Annotated[
-            SearchType, QueryParameter(query="type", description="posts | users | hashtags")
+            SearchType, QueryParameter(name="type", description="posts | users | hashtags")
         ] = "posts",
-        cursor: Annotated[str | None, QueryParameter(description="next_cursor of the previous page")] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="page size")] = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        limit: Limit = DEFAULT_LIMIT,
     ) -> Page[PostView | UserResult | HashtagResult]:
         """Search posts (full text, ranked with recency), users (by part of their username or display name) or
         hashtags (by prefix). Only what you may see; signed-out readers see public posts."""
