@@ -5,22 +5,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from salon.feed import explore, feedback, home, trending
 from salon.feed.schemas import Algorithm, Feedback, FeedPage, TrendingHashtags
-from salon.lib.auth import Viewer
-from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from salon.lib.pagination import DEFAULT_LIMIT, Page
+from salon.lib.params import Config, Cursor, Limit, MaybeViewer, SignedIn
 from salon.posts.schemas import PostView
-from salon.settings import Settings
 
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="page size")]
-Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
-SignedIn = NamedDependency[Viewer]
-MaybeViewer = NamedDependency[Viewer | None]
-Config = NamedDependency[Settings]
 PUBLIC = {"public": True}
 
 

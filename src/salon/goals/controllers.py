@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -25,13 +24,9 @@ from salon.goals.schemas import (
     ParticipantView,
     Status,
 )
-from salon.lib.auth import Viewer
-from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from salon.settings import Settings
+from salon.lib.pagination import DEFAULT_LIMIT, Page
+from salon.lib.params import Config, Limit, SignedIn
 
-SignedIn = NamedDependency[Viewer]
-Config = NamedDependency[Settings]
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="page size")]
 Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the last page")]
 
 

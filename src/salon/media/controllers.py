@@ -5,19 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, MultipartBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
 
-from salon.lib.auth import Viewer
 from salon.lib.errors import NotFound
+from salon.lib.params import Config, MaybeViewer, SignedIn
 from salon.media import files, services, storage
 from salon.media.schemas import MediaPatch, MediaUpload, MediaView
-from salon.settings import MEDIA_UPLOAD_CEILING, Settings, get_settings
+from salon.settings import MEDIA_UPLOAD_CEILING, get_settings
 
-SignedIn = NamedDependency[Viewer]
-MaybeViewer = NamedDependency[Viewer | None]
-Config = NamedDependency[Settings]
 PUBLIC = {"public": True}
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the alt field around the file
 

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
-from salon.lib.auth import Viewer, require_role
-from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from salon.lib.auth import require_role
+from salon.lib.pagination import DEFAULT_LIMIT, Page
+from salon.lib.params import Config, Cursor, Limit, SignedIn
 from salon.moderation import services
 from salon.moderation.schemas import DecisionCreate, DecisionView, QueueEntry, ReportCreate, ReportView
-from salon.settings import Settings
-
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="page size")]
-Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
-SignedIn = NamedDependency[Viewer]
-Config = NamedDependency[Settings]
 
 
 class ReportsController(Controller):

@@ -5,15 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody, QueryParameter
 
-from salon.lib.auth import Viewer
 from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from salon.lib.params import SignedIn
 from salon.notifications import services
 from salon.notifications.schemas import MarkRead, NotificationView, UnreadCount
 
-SignedIn = NamedDependency[Viewer]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)]
 
 

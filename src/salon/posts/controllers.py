@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from salon.lib.auth import Viewer
-from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from salon.lib.pagination import DEFAULT_LIMIT, Page
+from salon.lib.params import Config, Cursor, Limit, MaybeViewer, SignedIn
 from salon.posts import interactions, queries, services
 from salon.posts.schemas import (
     BookmarkState,
@@ -24,13 +24,7 @@ from salon.posts.schemas import (
     ThreadContext,
     UserStats,
 )
-from salon.settings import Settings
 
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="page size")]
-Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
-SignedIn = NamedDependency[Viewer]
-MaybeViewer = NamedDependency[Viewer | None]
-Config = NamedDependency[Settings]
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(name="Idempotency-Key", description="retrying with the same key within 24 h returns the same post"),

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from litestar import Controller, Response, delete, get, post
-from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from salon.lib.auth import Viewer
-from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
+from salon.lib.pagination import DEFAULT_LIMIT, Page
+from salon.lib.params import Cursor, Limit, MaybeViewer, SignedIn
 from salon.social import services
 from salon.social.schemas import (
     BlockState,
@@ -22,11 +22,6 @@ from salon.social.schemas import (
     Relationship,
     RelationshipEntry,
 )
-
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT, description="page size")]
-Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
-SignedIn = NamedDependency[Viewer]
-MaybeViewer = NamedDependency[Viewer | None]
 
 
 def _viewer_uuid(viewer: Viewer | None):  # type: ignore[no-untyped-def]
