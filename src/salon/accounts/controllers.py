@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post, put
-from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from salon.accounts import google, services, sessions, twofactor
@@ -31,18 +30,14 @@ from salon.accounts.schemas import (
 )
 from salon.accounts.sessions import ClientInfo
 from salon.feed.affinity import record_profile_visit
-from salon.lib.auth import Viewer, require_role
+from salon.lib.auth import require_role
 from salon.lib.errors import NotFound
 from salon.lib.ids import parse_id
-from salon.lib.pagination import DEFAULT_LIMIT, MAX_LIMIT, Page
-from salon.settings import Settings
+from salon.lib.pagination import DEFAULT_LIMIT, Page
+from salon.lib.params import Config, Limit, MaybeViewer, SignedIn
 from salon.social.visibility import has_blocked
 
 PUBLIC = {"public": True}
-Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)]
-SignedIn = NamedDependency[Viewer]
-Config = NamedDependency[Settings]
-MaybeViewer = NamedDependency[Viewer | None]
 AnyRequest = Request[Any, Any, Any]
 
 
