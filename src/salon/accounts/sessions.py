@@ -149,17 +149,21 @@ async def _continue_session(settings: Settings, session: dict[str, Any], client:
 
 
 async def end_sessions(settings: Settings, session_ids: list[uuid.UUID]) -> None:
-    """Revoke sessions (their refresh families) and, once committed, refuse their access tokens."""
+    """Revoke sessions (their refresh families) and, once committed, refuse their access tokens and end their open
+    event streams."""
     if not session_ids:
         return
     async with db.unit_of_work():
-        await AuthSession.update({AuthSession.revoked_at: _now()}).where(
-            AuthSession.id.is_in(session_ids) & AuthSession.revoked_at.is_null()
+        ended = await (
+            AuthSession.update({AuthSession.revoked_at: _now()})
+            .where(AuthSession.id.is_in(session_ids) & AuthSession.revoked_at.is_null())
+            .returning(AuthSession.id, AuthSession.user)
         )
         ids = [str(session_id) for session_id in session_ids]
+        owners = {str(row["id"]): str(row["user"]) for row in ended}  # whose open event streams to end
 
         async def refuse_access_tokens() -> None:
-            await auth.revoke_sessions_access(ids, settings.access_token_ttl_seconds)
+            await auth.revoke_sessions_access(ids, settings.access_token_ttl_seconds, owners=owners)
 
         await db.after_commit(refuse_access_tokens)
 

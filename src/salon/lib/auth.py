@@ -4,6 +4,11 @@ Access tokens carry the user id (``sub``), ``jti``, the session id (``sid``), us
 authenticated without a database read. Revocation is one Valkey MGET per request covering: a logged-out token (jti
 deny-list), an ended session, and "every token issued before T" for a user (password change, deactivation).
 
+Open event streams are told too: each revocation also publishes an internal message on the user's live channel
+(``REVOCATION_MESSAGE``, a ``Revocation``) that the event hub of every process matches against its streams' viewers,
+and each process re-checks the same keys for its open streams every heartbeat interval in case a message was missed
+(``salon.realtime.leases``).
+
 Every /api/v1 route requires a signed-in user unless its handler sets ``opt={"public": True}``; public handlers still
 see the viewer when a token is sent (``request.user`` is a ``Viewer`` or ``None``).
 """
@@ -13,7 +18,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final, Literal
 
 import msgspec
 from litestar import Request
@@ -24,6 +29,7 @@ from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTAuth, Token
 from litestar.security.jwt.middleware import JWTAuthenticationMiddleware
 
+from salon.lib import events
 from salon.lib import valkey as valkey_client
 from salon.lib.errors import Forbidden, Unauthorized
 from salon.settings import Settings
@@ -41,10 +47,16 @@ class Viewer(msgspec.Struct, frozen=True):
     session_id: str
     jti: str
     issued_at: int
+    issued_at_ms: int = 0  # the token's ``iat_ms`` (0 in stream tickets issued before it existed)
 
     @property
     def uuid(self) -> uuid.UUID:
         return uuid.UUID(self.id)
+
+    @property
+    def issued(self) -> float:
+        """When the access token was issued (seconds, millisecond precision when the token carried it)."""
+        return self.issued_at_ms / 1000 if self.issued_at_ms else float(self.issued_at)
 
     @property
     def is_moderator(self) -> bool:
@@ -63,6 +75,46 @@ def revoked_before_key(user_id: str) -> str:
     return f"auth:deny:before:{user_id}"
 
 
+def revocation_keys(viewer: Viewer) -> tuple[str, str, str]:
+    """The keys that say whether ``viewer``'s access was revoked: ``(jti, session, before)``, in that order."""
+    return deny_jti_key(viewer.jti), revoked_session_key(viewer.session_id), revoked_before_key(viewer.id)
+
+
+RevocationReason = Literal["session_ended", "tokens_revoked"]
+SESSION_ENDED: Final = "session_ended"  # the session was signed out (logout, sessions list, password change ...)
+TOKENS_REVOKED: Final = "tokens_revoked"  # every access token issued before a time was refused; the session may live
+
+
+def revocation_reason(viewer: Viewer, jti_flag: Any, session_flag: Any, revoked_before: Any) -> RevocationReason | None:
+    """Why ``viewer``'s access was revoked, given the values of ``revocation_keys(viewer)``; None when it was not."""
+    if jti_flag or session_flag:
+        return SESSION_ENDED
+    if revoked_before and viewer.issued <= float(revoked_before):
+        return TOKENS_REVOKED
+    return None
+
+
+REVOCATION_MESSAGE = "internal.revocation"
+"""The name of the message a revocation publishes on the user's live channel. Never forwarded to clients: the event
+hub consumes it and ends the matching streams (see ``salon.realtime.hub``)."""
+
+
+class Revocation(msgspec.Struct, frozen=True, omit_defaults=True):
+    """What was revoked for one user: some of their sessions, and/or every access token issued up to ``before``."""
+
+    sessions: list[str] = []
+    before: float | None = None
+
+    def reason_for(self, viewer: Viewer) -> RevocationReason | None:
+        return revocation_reason(viewer, None, viewer.session_id in self.sessions, self.before)
+
+
+def _announce_revocations(pipe: Any, revocations: dict[str, Revocation]) -> None:
+    for user_id, revocation in revocations.items():
+        payload = msgspec.json.encode(revocation).decode()
+        pipe.publish(events.user_channel(user_id), events.live_message("", REVOCATION_MESSAGE, payload))
+
+
 async def _viewer_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
     extras = token.extras or {}
     try:
@@ -73,6 +125,7 @@ async def _viewer_from_token(token: Token, connection: ASGIConnection[Any, Any, 
             session_id=str(extras["sid"]),
             jti=str(token.jti or ""),
             issued_at=int(token.iat.timestamp()),
+            issued_at_ms=_issued_at_ms(token),
         )
     except KeyError:
         return None
@@ -88,6 +141,11 @@ async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, An
     if jti_flag or session_flag:
         return True
     return bool(revoked_before and _issued_at(token) <= float(revoked_before))
+
+
+def _issued_at_ms(token: Token) -> int:
+    issued_ms = (token.extras or {}).get("iat_ms")
+    return issued_ms if isinstance(issued_ms, int) else int(token.iat.timestamp()) * 1000
 
 
 def _issued_at(token: Token) -> float:
@@ -153,19 +211,33 @@ async def revoke_access_token(viewer: Viewer, expires_at: float) -> None:
     await valkey_client.client().set(deny_jti_key(viewer.jti), "1", ex=ttl)
 
 
-async def revoke_sessions_access(session_ids: list[str], ttl_seconds: int) -> None:
-    """Refuse access tokens of ended sessions for as long as any of them can still be valid."""
+async def revoke_sessions_access(
+    session_ids: list[str], ttl_seconds: int, *, owners: dict[str, str] | None = None
+) -> None:
+    """Refuse access tokens of ended sessions for as long as any of them can still be valid, and end their open event
+    streams. ``owners`` maps session id to user id: the streams of sessions without an owner there are ended by
+    their process's periodic check instead (within a heartbeat interval) rather than at once."""
     if not session_ids:
         return
+    by_user: dict[str, list[str]] = {}
+    for session_id, user_id in (owners or {}).items():
+        by_user.setdefault(user_id, []).append(session_id)
     async with valkey_client.client().pipeline(transaction=False) as pipe:
         for session_id in session_ids:
             pipe.set(revoked_session_key(session_id), "1", ex=ttl_seconds + 1)
+        # After the keys: a stream that misses the message still finds the key at its next check.
+        _announce_revocations(pipe, {user: Revocation(sessions=ids) for user, ids in by_user.items()})
         await pipe.execute()
 
 
 async def revoke_all_access_tokens(user_id: str, ttl_seconds: int) -> None:
-    """Refuse every access token of ``user_id`` issued up to now (password change, deactivation)."""
-    await valkey_client.client().set(revoked_before_key(user_id), f"{time.time():.3f}", ex=ttl_seconds + 1)
+    """Refuse every access token of ``user_id`` issued up to now (deactivation, suspension, role change), and end
+    the event streams opened with them."""
+    now = round(time.time(), 3)
+    async with valkey_client.client().pipeline(transaction=False) as pipe:
+        pipe.set(revoked_before_key(user_id), f"{now:.3f}", ex=ttl_seconds + 1)
+        _announce_revocations(pipe, {user_id: Revocation(before=now)})
+        await pipe.execute()
 
 
 # Guards ---------------------------------------------------------------------------------------------------------

@@ -47,11 +47,12 @@ class EventStreamController(Controller):
 
         Resume with the ``Last-Event-ID`` header (or ``?last_event_id=``): the events after it are replayed, then live
         ones follow. Authenticate with ``Authorization: Bearer`` or, from EventSource, ``?ticket=`` from
-        ``POST /api/v1/events/ticket``.
+        ``POST /api/v1/events/ticket``. When the session behind the stream ends (or its token is revoked), the stream
+        sends ``session.ended`` and closes.
         """
         viewer = maybe_viewer or await _viewer_from_ticket(ticket)
         resume_from = last_event_id_header or last_event_id
-        stream = EventStream(viewer.id, StreamId.parse(resume_from) if resume_from else None, settings)
+        stream = EventStream(viewer, StreamId.parse(resume_from) if resume_from else None, settings)
         hub().check_available()
         return ServerSentEvent(stream.frames())
 

@@ -18,6 +18,15 @@ class Refetch(msgspec.Struct, frozen=True):
     reason: Literal["log_trimmed"] = "log_trimmed"
 
 
+@event_type("session.ended", ephemeral=True)
+class SessionEnded(msgspec.Struct, frozen=True):
+    """The last event of a stream whose access was revoked; the stream closes right after it. Do not reconnect with
+    the same credentials: ``session_ended`` (this device was signed out: sign in again) or ``tokens_revoked`` (access
+    tokens issued before now are refused, e.g. after a role change: refresh, then reconnect)."""
+
+    reason: Literal["session_ended", "tokens_revoked"]
+
+
 @event_type("presence", ephemeral=True)
 class PresenceChanged(msgspec.Struct, frozen=True):
     """A friend or mutual follow came online, went idle or went offline (``last_seen``: ms since epoch, or null)."""

@@ -7,6 +7,11 @@ appends and announces atomically), so a stream only has to drop what it already 
 When the subscriber connection drops, messages published meanwhile are lost to it; after reconnecting, every local
 subscription is told to ``RESYNC`` (re-read its user's log from the last event it sent), so a stream never has a gap.
 A subscription whose client reads too slowly is resynced the same way instead of buffering without bound.
+
+Revocations travel on the same channels: ``salon.lib.auth`` publishes a ``REVOCATION_MESSAGE`` on the user's channel
+when sessions end or tokens are refused. The hub never forwards it; it ends each local subscription whose viewer it
+matches (``Ended``), dropping whatever was still queued for it. The lease keeper re-checks the revocation keys every
+heartbeat interval for the messages this misses (``LeaseKeeper.check_revocations``).
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Final
 
+import msgspec
 from valkey.asyncio import Valkey
 from valkey.exceptions import ConnectionError as ValkeyConnectionError
 from valkey.exceptions import TimeoutError as ValkeyTimeoutError
 
-from salon.lib import events, shutdown
+from salon.lib import auth, events, shutdown
+from salon.lib.auth import RevocationReason, Viewer
 from salon.lib.errors import ServiceUnavailable
 from salon.lib.valkey import normalise_url
 from salon.realtime.leases import LeaseKeeper
@@ -49,14 +56,33 @@ class LiveEvent:
         return cls(entry_id, name, payload)
 
 
-class Subscription:
-    """The live feed of one open stream: live events, or the ``RESYNC`` / ``CLOSED`` signals."""
+class Ended:
+    """The stream's access was revoked (``reason``: ``auth.SESSION_ENDED`` or ``auth.TOKENS_REVOKED``): say why and
+    end it."""
 
-    def __init__(self, user_id: str, max_pending: int) -> None:
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: RevocationReason) -> None:
+        self.reason = reason
+
+
+Item = LiveEvent | Ended | str
+
+
+class Subscription:
+    """The live feed of one open stream: live events, ``Ended``, or the ``RESYNC`` / ``CLOSED`` signals.
+
+    ``viewer`` is who opened the stream (matched against revocations); None for a subscription no session owns."""
+
+    def __init__(self, user_id: str, max_pending: int, viewer: Viewer | None = None) -> None:
         self.user_id = user_id
-        self._queue: asyncio.Queue[LiveEvent | str] = asyncio.Queue(max_pending)
+        self.viewer = viewer
+        self.ended: Ended | None = None
+        self._queue: asyncio.Queue[Item] = asyncio.Queue(max_pending)
 
     def deliver(self, item: LiveEvent | str) -> None:
+        if self.ended is not None:  # revoked: nothing more goes out
+            return
         try:
             self._queue.put_nowait(item)
         except asyncio.QueueFull:  # the client reads too slowly: drop the backlog, it will re-read the log
@@ -64,10 +90,20 @@ class Subscription:
             self._queue.put_nowait(RESYNC)
 
     def close(self) -> None:
+        if self.ended is not None:
+            return
         self._drain()
         self._queue.put_nowait(CLOSED)
 
-    async def next(self) -> LiveEvent | str:
+    def end(self, reason: RevocationReason) -> None:
+        """Access was revoked: drop what is still queued (it must not reach the client) and end with ``reason``."""
+        if self.ended is not None:
+            return
+        self.ended = Ended(reason)
+        self._drain()
+        self._queue.put_nowait(self.ended)
+
+    async def next(self) -> Item:
         return await self._queue.get()
 
     def _drain(self) -> None:
@@ -131,10 +167,11 @@ class EventHub:
             )
 
     @contextlib.contextmanager
-    def subscribe(self, user_id: str) -> Iterator[Subscription]:
-        """Receive the live events of ``user_id`` while the block runs. Subscribe BEFORE reading the log."""
+    def subscribe(self, user_id: str, viewer: Viewer | None = None) -> Iterator[Subscription]:
+        """Receive the live events of ``user_id`` while the block runs. Subscribe BEFORE reading the log. With a
+        ``viewer``, the subscription is ended (``Ended``) when that viewer's session or token is revoked."""
         self.check_available()
-        sub = Subscription(user_id, self._max_pending)
+        sub = Subscription(user_id, self._max_pending, viewer)
         self._subscriptions.setdefault(user_id, set()).add(sub)
         try:
             yield sub
@@ -156,8 +193,23 @@ class EventHub:
         except ValueError:
             log.warning("malformed live message on %s", channel)
             return
+        if event.name == auth.REVOCATION_MESSAGE:
+            self._revoke(subs, event.payload)
+            return
         for sub in subs:
             sub.deliver(event)
+
+    @staticmethod
+    def _revoke(subs: set[Subscription], payload: str) -> None:
+        try:
+            revocation = msgspec.json.decode(payload, type=auth.Revocation)
+        except msgspec.DecodeError:
+            log.warning("malformed revocation message")
+            return
+        for sub in list(subs):
+            reason = revocation.reason_for(sub.viewer) if sub.viewer is not None else None
+            if reason is not None:
+                sub.end(reason)
 
     def _resync_all(self) -> None:
         for subs in self._subscriptions.values():

@@ -6,6 +6,9 @@ Order of operations (what makes it gap-free):
 3. send live events, dropping any whose id is not newer than the last one sent (replay and live overlap).
 An event appended after step 2 is announced after it too, so it arrives live. Ephemeral events carry no id and are
 never replayed. When the hub may have missed messages (reconnect, slow client) the stream re-reads the log.
+
+When the viewer's session or token is revoked, the hub (or the lease keeper's periodic check) ends the subscription:
+the stream sends one ``session.ended`` event saying why and closes.
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ import msgspec
 from litestar.response import ServerSentEventMessage
 
 from salon.lib import shutdown
+from salon.lib.auth import Viewer
 from salon.realtime import eventlog, presence
 from salon.realtime.eventlog import LogEntry, Snapshot, StreamId
-from salon.realtime.events import Refetch
-from salon.realtime.hub import CLOSED, RESYNC, LiveEvent, hub, leases
+from salon.realtime.events import Refetch, SessionEnded
+from salon.realtime.hub import CLOSED, RESYNC, Ended, LiveEvent, hub, leases
 from salon.settings import Settings
 
 log = logging.getLogger("salon.realtime.stream")
@@ -41,9 +45,14 @@ def _frame(entry: LogEntry) -> ServerSentEventMessage:
     return ServerSentEventMessage(id=str(entry.id), event=entry.name, data=entry.payload)
 
 
+def _ended_frame(ended: Ended) -> ServerSentEventMessage:
+    return ServerSentEventMessage(event="session.ended", data=msgspec.json.encode(SessionEnded(ended.reason)).decode())
+
+
 class EventStream:
-    def __init__(self, user_id: str, resume_from: StreamId | None, settings: Settings) -> None:
-        self.user_id = user_id
+    def __init__(self, viewer: Viewer, resume_from: StreamId | None, settings: Settings) -> None:
+        self.viewer = viewer
+        self.user_id = viewer.id
         self.resume_from = resume_from
         self.settings = settings
         self.stream_id = uuid.uuid4().hex
@@ -53,9 +62,9 @@ class EventStream:
         heartbeat = self.settings.events_heartbeat_seconds
         keeper = leases()
         try:
-            with hub().subscribe(self.user_id) as subscription:
+            with hub().subscribe(self.user_id, self.viewer) as subscription:
                 await presence.stream_opened(self.user_id, self.stream_id, keeper.lease_ms)
-                keeper.add(self.stream_id, self.user_id)
+                keeper.add(self.stream_id, self.user_id, subscription)
                 snapshot = await self._read(self.resume_from)
                 fresh = self.resume_from is None
                 yield ServerSentEventMessage(
@@ -70,6 +79,9 @@ class EventStream:
                     except TimeoutError:
                         yield ServerSentEventMessage(comment=HEARTBEAT_COMMENT, data=None)
                         continue
+                    if isinstance(item, Ended):  # access revoked: say why (so the client does not reconnect), end
+                        yield _ended_frame(item)
+                        return
                     if item == CLOSED:
                         return
                     if item == RESYNC:

@@ -2,7 +2,8 @@
 
 ``POST /api/v1/events/ticket`` (bearer auth) returns a random ticket valid for ``stream_ticket_ttl_seconds`` and usable
 once. Valkey keeps only its SHA-256, so a leaked Valkey dump or log holds no usable ticket. Redeeming checks that the
-session behind it was not ended meanwhile (the same revocation keys as access tokens).
+session behind it was not ended meanwhile, nor its access token revoked (the same revocation keys, and the same
+millisecond comparison, as access tokens).
 """
 
 from __future__ import annotations
@@ -39,9 +40,7 @@ async def redeem(ticket: str) -> Viewer:
             extra={"code": "invalid_ticket"},
         )
     viewer = msgspec.json.decode(raw, type=Viewer)
-    session_revoked, revoked_before = await valkey_client.client().mget(
-        auth.revoked_session_key(viewer.session_id), auth.revoked_before_key(viewer.id)
-    )
-    if session_revoked or (revoked_before and viewer.issued_at < int(float(revoked_before))):
+    flags = await valkey_client.client().mget(*auth.revocation_keys(viewer))
+    if auth.revocation_reason(viewer, *flags) is not None:
         raise Unauthorized("The session this ticket belongs to has ended. Sign in again.", extra={"code": "revoked"})
     return viewer
