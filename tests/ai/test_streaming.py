@@ -217,3 +217,43 @@ async def generating(client: httpx.AsyncClient, user: TestUser, conversation_id:
 
 async def chunk_count(message_id: str, at_least: int) -> bool:
     return len(await streams.chunk_texts(message_id)) >= at_least
+
+
+async def test_a_reply_produced_here_is_not_declared_lost_when_its_lock_lapses(
+    client: httpx.AsyncClient, standin: GeminiStandIn
+) -> None:
+    from salon.ai import generation
+    from salon.lib import valkey
+
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    standin.script(Answer(chunks=2, delay=streams.BLOCK_MS / 1000 + 0.5))  # the reader goes idle between chunks
+    sending = asyncio.create_task(send(client, alice, conversation["id"], "take your time"))
+    await wait_for(lambda: generating(client, alice, conversation["id"]))
+    # As if the watchdog's refreshes came too late under load: the lock lapses while the reply is being written.
+    await valkey.client().delete(generation.lock_key(conversation["id"]))
+
+    frames = await sending
+
+    assert [f.event for f in frames][-1] == "ai_complete", frames[-1]
+    assert frames[-1].data["message"]["status"] == "complete"
+
+
+async def test_a_live_reply_takes_its_lapsed_lock_back(client: httpx.AsyncClient, standin: GeminiStandIn) -> None:
+    from salon.ai import generation
+    from salon.lib import valkey
+
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    standin.script(Answer(chunks=2, delay=generation.WATCHDOG_INTERVAL_SECONDS * 3))
+    sending = asyncio.create_task(send(client, alice, conversation["id"], "still here"))
+    message_id = await wait_for(lambda: generating(client, alice, conversation["id"]))
+    lock = generation.lock_key(conversation["id"])
+    await valkey.client().delete(lock)
+
+    # Within a watchdog tick the producer holds the conversation again: a second message is refused meanwhile.
+    await wait_for(lambda: valkey.client().get(lock), timeout=generation.WATCHDOG_INTERVAL_SECONDS * 2.5)
+    assert await valkey.client().get(lock) == message_id
+    url = f"/api/v1/ai/conversations/{conversation['id']}/messages"
+    assert (await client.post(url, json={"content": "me too"}, headers=alice.headers)).status_code == 409
+    assert (await sending)[-1].event == "ai_complete"

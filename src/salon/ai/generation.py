@@ -35,9 +35,15 @@ log = logging.getLogger("salon.ai.generation")
 LOCK_TTL_SECONDS = 15
 WATCHDOG_INTERVAL_SECONDS = 1.0
 STOP_TTL_SECONDS = 300
+# Refresh the lock if it is ours; take it back if it lapsed (refreshes came late under load) and nobody took it.
 REFRESH_IF_OURS = """
-if redis.call('get', KEYS[1]) == ARGV[1] then
+local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] then
     redis.call('expire', KEYS[1], ARGV[2])
+    return 1
+end
+if not holder then
+    redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
     return 1
 end
 return 0

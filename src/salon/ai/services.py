@@ -242,11 +242,15 @@ async def reply_frames(
 def follow_reply(
     conversation_id: uuid.UUID, message_id: uuid.UUID, after: str | None, settings: Settings
 ) -> AsyncIterator[ServerSentEventMessage]:
-    async def check_alive() -> None:
-        await generation.fail_if_abandoned(conversation_id, message_id, settings.ai_stream_retention_seconds)
-
     def produced_here() -> bool:
         return generation.running_here(str(message_id)) is not None
+
+    async def check_alive() -> None:
+        # A reply produced in this process is alive while its task runs, whatever its lock says: under heavy load
+        # the watchdog's refreshes can come late enough for the lock to lapse (seen at 1,000 streams), and the reply
+        # must not be declared lost while it is still being written.
+        if not produced_here():
+            await generation.fail_if_abandoned(conversation_id, message_id, settings.ai_stream_retention_seconds)
 
     return streams.follow(str(message_id), after, check_alive, produced_here)
 
