@@ -4,7 +4,7 @@
 // the source and opens a new one with a fresh ticket and ?last_event_id= (the id of the last logged event seen):
 // the server replays exactly what was missed. Views subscribe with live.on(name, handler).
 
-import { api } from "./api.js";
+import { api, session } from "./api.js";
 
 const EVENT_NAMES = [
   "refetch", "presence", "typing",
@@ -71,6 +71,23 @@ class LiveEvents extends EventTarget {
       source.close();
       if (this.#source === source) this.#retry();
     };
+    // A revoked session's stream ends with `session.ended` (docs/api.md): reconnecting with it would only get 401s.
+    source.addEventListener("session.ended", (event) => {
+      source.close();
+      if (this.#source !== source) return;
+      let reason = null;
+      try {
+        ({ reason } = JSON.parse(event.data));
+      } catch {
+        reason = null;
+      }
+      if (reason === "tokens_revoked") {
+        this.#connect(); // the session lives on: the ticket request refreshes the access token first
+      } else {
+        this.stop();
+        session.signOut(); // this device was signed out elsewhere
+      }
+    });
     for (const name of EVENT_NAMES) {
       source.addEventListener(name, (event) => {
         if (event.lastEventId) this.#lastEventId = event.lastEventId;
