@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from salon.lib.auth import Viewer
 from salon.lib.pagination import DEFAULT_LIMIT, Page
 from salon.lib.params import Config, Cursor, Limit, MaybeViewer, SignedIn
-from salon.posts import interactions, queries, services
+from salon.posts import editing, interactions, queries, services
 from salon.posts.schemas import (
     BookmarkState,
     Engagement,
@@ -60,7 +60,7 @@ class PostsController(Controller):
         self, viewer: SignedIn, settings: Config, post_id: FromPath[str], data: JSONBody[PostPatch]
     ) -> PostView:
         """Edit your post's ``content`` and/or ``visibility``; previous texts stay in the history."""
-        await services.edit_post(viewer, post_id, data, settings)
+        await editing.edit_post(viewer, post_id, data, settings)
         return await services.get_post(post_id, viewer.uuid)
 
     @delete("/{post_id:str}", operation_id="deletePost", status_code=HTTP_204_NO_CONTENT)
@@ -73,7 +73,7 @@ class PostsController(Controller):
         self, maybe_viewer: MaybeViewer, post_id: FromPath[str], cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
     ) -> Page[PostVersion]:
         """The post's versions, current first."""
-        return await services.history(post_id, _id(maybe_viewer), cursor, limit)
+        return await editing.history(post_id, _id(maybe_viewer), cursor, limit)
 
     @get("/{post_id:str}/context", operation_id="postContext", opt=PUBLIC)
     async def context(

@@ -1,4 +1,4 @@
-"""Writing and reading single posts: create (replies, quotes), edit with history, delete, get.
+"""Writing and reading single posts: create (replies, quotes), delete, get (editing: ``salon.posts.editing``).
 
 Counters change in the statement that justifies them and only when a row really changed: ``posts_count`` on the
 author, ``reply_count``/``quote_count`` on the referenced post (decremented with ``GREATEST(x - 1, 0)`` on delete,
@@ -20,26 +20,23 @@ from salon.lib.auth import Viewer
 from salon.lib.db import after_commit, unit_of_work
 from salon.lib.errors import Forbidden, NotFound, ValidationFailed
 from salon.lib.ids import new_id, parse_id
-from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.media import services as media
 from salon.moderation import sanctions
-from salon.posts.events import PostCreated, PostDeleted, PostQuoted, PostReplied, PostUpdated, UserMentioned
+from salon.posts.events import PostCreated, PostDeleted, PostQuoted, PostReplied, UserMentioned
 from salon.posts.hydrate import POST_COLUMNS, hydrate, load_posts, visible_to
-from salon.posts.schemas import PostCreate, PostPatch, PostVersion, PostView
+from salon.posts.schemas import PostCreate, PostView
 from salon.posts.tables import Post
 from salon.posts.text import Entities, build_entities, find_mention_candidates
 from salon.settings import Settings
 from salon.social.services import relations, visible_post_sql
 from salon.social.visibility import NO_RELATION
 
-_ENTITIES = msgspec.json.Decoder(Entities)
-
 
 async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
     return await Post.raw(query, *args)  # type: ignore[no-any-return]
 
 
-def _not_found(post_id: str) -> NotFound:
+def not_found(post_id: str) -> NotFound:
     return NotFound(f"There is no post {post_id!r} that you can see.")
 
 
@@ -48,7 +45,7 @@ async def _live_post_row(post_id: str) -> dict[str, Any]:
     parsed = parse_id(post_id)
     row = (await load_posts([parsed])).get(parsed) if parsed else None
     if row is None or row["deleted_at"] is not None:
-        raise _not_found(post_id)
+        raise not_found(post_id)
     return row
 
 
@@ -61,7 +58,7 @@ async def visible_post_row(post_id: str, viewer_id: uuid.UUID | None) -> dict[st
     """The live post ``post_id`` if the viewer may see it; 404 otherwise (deleted, hidden, blocked or a bad id)."""
     row = await _live_post_row(post_id)
     if not await _can_see(viewer_id, row):
-        raise _not_found(post_id)
+        raise not_found(post_id)
     return row
 
 
@@ -69,7 +66,7 @@ async def get_post(post_id: str, viewer_id: uuid.UUID | None) -> PostView:
     parsed = parse_id(post_id)
     view = (await hydrate([parsed], viewer_id))[0] if parsed else None
     if not isinstance(view, PostView):
-        raise _not_found(post_id)
+        raise not_found(post_id)
     return view
 
 
@@ -88,7 +85,7 @@ def clean_content(content: str, settings: Settings) -> str:
     return text
 
 
-async def _entities(content: str) -> Entities:
+async def entities_of(content: str) -> Entities:
     """Hashtags and mentions of ``content``; ``@name`` of an unknown or inactive user stays plain text."""
     names = {name.lower() for name, _, _ in find_mention_candidates(content)}
     known: dict[str, tuple[str, str]] = {}
@@ -182,7 +179,7 @@ async def _create_post(
     media_ids = await media.usable_media(author_id, body.media_ids)
     parent = await _reference("reply_to_id", body.reply_to_id, author_id)
     quoted = await _reference("quote_of_id", body.quote_of_id, author_id)
-    entities = await _entities(content)
+    entities = await entities_of(content)
     mentioned = await _mentionable(author_id, body.visibility, entities.mentioned_ids)
     post_id = new_id()
     root_id = (parent["root_id"] or parent["id"]) if parent else None
@@ -245,7 +242,7 @@ async def _announce_created(created: PostCreated) -> None:
         await events.emit("post.quoted", quoted)
 
 
-async def _announce_mentions(post_id: str, author_id: uuid.UUID, visibility: str, user_ids: list[str]) -> None:
+async def announce_mentions(post_id: str, author_id: uuid.UUID, visibility: str, user_ids: list[str]) -> None:
     """``user.mentioned`` for each mentioned user (not the author) who may see the post and has no block with the
     author; one query decides for all of them."""
     await _emit_mentions(post_id, author_id, visibility, await _mentionable(author_id, visibility, user_ids))
@@ -273,7 +270,7 @@ async def _mentionable(author_id: uuid.UUID, visibility: str, user_ids: list[str
     return [row["id"] for row in rows]
 
 
-async def _index_entities(post_id: uuid.UUID, entities: Entities) -> None:
+async def index_entities(post_id: uuid.UUID, entities: Entities) -> None:
     """Replace the hashtag and mention index rows of ``post_id``."""
     await _sql("DELETE FROM post_hashtags WHERE post = {}", post_id)
     await _sql("DELETE FROM post_mentions WHERE post = {}", post_id)
@@ -290,90 +287,6 @@ async def _index_entities(post_id: uuid.UUID, entities: Entities) -> None:
         )  # fmt: skip
 
 
-# Edit and history --------------------------------------------------------------------------------------------------
-
-
-async def _own_live_post(post_id: str, viewer: Viewer) -> dict[str, Any]:
-    parsed = parse_id(post_id)
-    row = (await load_posts([parsed])).get(parsed) if parsed else None
-    if row is None or row["deleted_at"] is not None:
-        raise _not_found(post_id)
-    if row["author"] != viewer.uuid:
-        if visible_to(
-            viewer.uuid, row, (await relations(viewer.uuid, [row["author"]])).get(row["author"], NO_RELATION)
-        ):
-            raise Forbidden("Only the author can edit a post.")
-        raise _not_found(post_id)
-    return row
-
-
-async def edit_post(viewer: Viewer, post_id: str, patch: PostPatch, settings: Settings) -> None:
-    """Change a post's text and/or visibility; a text change keeps the previous version in the history."""
-    row = await _own_live_post(post_id, viewer)
-    content = row["content"] if isinstance(patch.content, msgspec.UnsetType) else clean_content(patch.content, settings)
-    visibility = row["visibility"] if isinstance(patch.visibility, msgspec.UnsetType) else patch.visibility
-    if content == row["content"] and visibility == row["visibility"]:
-        return
-    entities = await _entities(content) if content != row["content"] else _ENTITIES.decode(row["entities"])
-    old_mentions = set(_ENTITIES.decode(row["entities"]).mentioned_ids)
-    async with unit_of_work():
-        if content != row["content"]:
-            await _sql(
-                """
-                INSERT INTO post_edits (id, post, content, entities, created_at, replaced_at)
-                VALUES ({}, {}, {}, {}::jsonb, {}, now())
-                """,
-                new_id(), row["id"], row["content"], row["entities"], row["edited_at"] or row["created_at"],
-            )  # fmt: skip
-            await _index_entities(row["id"], entities)
-        updated = await _sql(
-            """
-            UPDATE posts SET content = {}, entities = {}::jsonb, visibility = {}, edited_at = now()
-            WHERE id = {} AND deleted_at IS NULL RETURNING edited_at
-            """,
-            content, msgspec.json.encode(entities).decode(), visibility, row["id"],
-        )  # fmt: skip
-        if not updated:
-            raise _not_found(post_id)
-        event = PostUpdated(
-            str(row["id"]), str(viewer.uuid), visibility, updated[0]["edited_at"], entities.tags, entities.mentioned_ids
-        )
-        await events.emit("post.updated", event)
-        new_mentions = [user_id for user_id in entities.mentioned_ids if user_id not in old_mentions]
-        await _announce_mentions(str(row["id"]), viewer.uuid, visibility, new_mentions)
-
-
-async def history(post_id: str, viewer_id: uuid.UUID | None, cursor: str | None, limit: int) -> Page[PostVersion]:
-    """Versions of a post's text, newest first; the first page starts with the current version.
-
-    The current version pages as if its key were the largest id, so one keyset covers all versions.
-    """
-    row = await visible_post_row(post_id, viewer_id)
-    after = decode_cursor(cursor, uuid.UUID)
-    rows = await _sql(
-        f"""
-        SELECT id, content, entities, created_at, replaced_at FROM post_edits
-        WHERE post = {{}} {"AND id < {}" if after else ""} ORDER BY id DESC LIMIT {{}}
-        """,
-        row["id"], *([after[0]] if after else []), limit + 1,
-    )  # fmt: skip
-    versions = [] if after else [(CURRENT_VERSION_KEY, _current_version(row))]
-    versions += [(edit["id"], _previous_version(edit)) for edit in rows]
-    kept, next_cursor = split_page(versions, limit, lambda version: (str(version[0]),))
-    return Page(items=[version for _, version in kept], next_cursor=next_cursor)
-
-
-CURRENT_VERSION_KEY = uuid.UUID(int=(1 << 128) - 1)
-
-
-def _previous_version(edit: dict[str, Any]) -> PostVersion:
-    return PostVersion(edit["content"], _ENTITIES.decode(edit["entities"]), edit["created_at"], edit["replaced_at"])
-
-
-def _current_version(row: dict[str, Any]) -> PostVersion:
-    return PostVersion(row["content"], _ENTITIES.decode(row["entities"]), row["edited_at"] or row["created_at"], None)
-
-
 # Delete ------------------------------------------------------------------------------------------------------------
 
 
@@ -384,7 +297,7 @@ async def delete_post(viewer: Viewer, post_id: str) -> None:
     if row["author"] != viewer.uuid and not viewer.is_moderator:
         if await _can_see(viewer.uuid, row):
             raise Forbidden("Only the author or a moderator can delete a post.")
-        raise _not_found(post_id)
+        raise not_found(post_id)
     async with unit_of_work():
         gone = await _sql(
             """
@@ -396,13 +309,13 @@ async def delete_post(viewer: Viewer, post_id: str) -> None:
             row["id"],
         )
         if not gone:  # a concurrent delete won: it did the bookkeeping
-            raise _not_found(post_id)
+            raise not_found(post_id)
         await _sql("UPDATE users SET posts_count = GREATEST(posts_count - 1, 0) WHERE id = {}", row["author"])
         if row["reply_to_id"]:
             await _sql("UPDATE posts SET reply_count = GREATEST(reply_count - 1, 0) WHERE id = {}", row["reply_to_id"])
         if row["quote_of_id"]:
             await _sql("UPDATE posts SET quote_count = GREATEST(quote_count - 1, 0) WHERE id = {}", row["quote_of_id"])
-        await _index_entities(row["id"], Entities())
+        await index_entities(row["id"], Entities())
         await _sql("DELETE FROM post_edits WHERE post = {}", row["id"])
         deleted = PostDeleted(
             str(row["id"]), str(row["author"]), viewer.id, _str(row["reply_to_id"]), _str(row["quote_of_id"])
@@ -445,5 +358,5 @@ async def publish_post(
     views = await hydrate([post_id], viewer.uuid, loaded=created, known_relations={viewer.uuid: NO_RELATION})
     view = views[0]
     if not isinstance(view, PostView):
-        raise _not_found(str(post_id))
+        raise not_found(str(post_id))
     return view, replayed
