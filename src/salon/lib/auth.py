@@ -87,9 +87,15 @@ TOKENS_REVOKED: Final = "tokens_revoked"  # every access token issued before a t
 
 def revocation_reason(viewer: Viewer, jti_flag: Any, session_flag: Any, revoked_before: Any) -> RevocationReason | None:
     """Why ``viewer``'s access was revoked, given the values of ``revocation_keys(viewer)``; None when it was not."""
+    return _revocation_reason(viewer.issued, jti_flag, session_flag, revoked_before)
+
+
+def _revocation_reason(issued: float, jti_flag: Any, session_flag: Any, revoked_before: Any) -> RevocationReason | None:
+    """The one rule, for a request's token and for an open stream: a denied token or an ended session, or a token
+    issued at or before the user's "revoked before" time."""
     if jti_flag or session_flag:
         return SESSION_ENDED
-    if revoked_before and viewer.issued <= float(revoked_before):
+    if revoked_before and issued <= float(revoked_before):
         return TOKENS_REVOKED
     return None
 
@@ -135,24 +141,17 @@ async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, An
     extras = token.extras or {}
     if not token.jti or "sid" not in extras:
         return True
-    jti_flag, session_flag, revoked_before = await valkey_client.client().mget(
+    flags = await valkey_client.client().mget(
         deny_jti_key(str(token.jti)), revoked_session_key(str(extras["sid"])), revoked_before_key(token.sub)
     )
-    if jti_flag or session_flag:
-        return True
-    return bool(revoked_before and _issued_at(token) <= float(revoked_before))
+    return _revocation_reason(_issued_at_ms(token) / 1000, *flags) is not None
 
 
 def _issued_at_ms(token: Token) -> int:
+    """Issue time in milliseconds (``iat`` has whole seconds only, which would either let a token issued just before a
+    revocation through or refuse one issued just after it)."""
     issued_ms = (token.extras or {}).get("iat_ms")
-    return issued_ms if isinstance(issued_ms, int) else int(token.iat.timestamp()) * 1000
-
-
-def _issued_at(token: Token) -> float:
-    """Issue time with millisecond precision (``iat`` has whole seconds only, which would either let a token issued
-    just before a revocation through or refuse one issued just after it)."""
-    issued_ms = (token.extras or {}).get("iat_ms")
-    return int(issued_ms) / 1000 if isinstance(issued_ms, int) else token.iat.timestamp()
+    return issued_ms if isinstance(issued_ms, int) else int(token.iat.timestamp() * 1000)
 
 
 class OptionalJWTAuthenticationMiddleware(JWTAuthenticationMiddleware):
