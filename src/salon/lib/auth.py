@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 import msgspec
 from litestar import Request
@@ -154,8 +155,26 @@ def _issued_at_ms(token: Token) -> int:
     return issued_ms if isinstance(issued_ms, int) else int(token.iat.timestamp() * 1000)
 
 
+class _Verified(NamedTuple):
+    secret: str
+    token: Token
+    viewer: Viewer | None
+    expires_at: float
+
+
+VERIFIED_TOKENS_MAX = 4096
+"""How many verified access tokens each process remembers (a few MiB at most)."""
+_verified_tokens: OrderedDict[str, _Verified] = OrderedDict()
+
+
 class OptionalJWTAuthenticationMiddleware(JWTAuthenticationMiddleware):
-    """No Authorization header: anonymous (``user=None``); a header with a bad token: 401 with a useful message."""
+    """No Authorization header: anonymous (``user=None``); a header with a bad token: 401 with a useful message.
+
+    A client sends the same access token with every request for its lifetime, and verifying it (base64, HMAC, claims)
+    costs more CPU than a whole simple request. So a token that verified once is remembered by its exact text, for
+    this app's secret, in a bounded LRU: later requests only re-check its expiry. The revocation check still runs on
+    every request.
+    """
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         header = connection.headers.get(self.auth_header)
@@ -172,6 +191,43 @@ class OptionalJWTAuthenticationMiddleware(JWTAuthenticationMiddleware):
                 "again.",
                 extra={"code": "invalid_token"},
             ) from exc
+
+    async def authenticate_token(
+        self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        verified = _verified_tokens.get(encoded_token)
+        if verified is None or verified.secret != self.token_secret:
+            verified = await self._verify(encoded_token, connection)
+        elif verified.expires_at <= time.time():  # the test PyJWT applies (no leeway)
+            del _verified_tokens[encoded_token]
+            raise NotAuthorizedException("Token has expired")
+        else:
+            _verified_tokens.move_to_end(encoded_token)
+        if verified.viewer is None or (
+            self.revoked_token_handler and await self.revoked_token_handler(verified.token, connection)
+        ):
+            raise NotAuthorizedException()
+        return AuthenticationResult(user=verified.viewer, auth=verified.token)
+
+    async def _verify(self, encoded_token: str, connection: ASGIConnection[Any, Any, Any, Any]) -> _Verified:
+        token = self.token_cls.decode(
+            encoded_token=encoded_token,
+            secret=self.token_secret,
+            algorithm=self.algorithm,
+            audience=self.token_audience,
+            issuer=self.token_issuer,
+            require_claims=self.require_claims,
+            verify_exp=self.verify_expiry,
+            verify_nbf=self.verify_not_before,
+            strict_audience=self.strict_audience,
+        )
+        verified = _Verified(
+            self.token_secret, token, await self.retrieve_user_handler(token, connection), token.exp.timestamp()
+        )
+        _verified_tokens[encoded_token] = verified
+        while len(_verified_tokens) > VERIFIED_TOKENS_MAX:
+            _verified_tokens.popitem(last=False)
+        return verified
 
 
 def build_jwt_auth(settings: Settings) -> JWTAuth[Viewer, Token]:
