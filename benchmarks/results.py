@@ -1,0 +1,139 @@
+"""The results of a benchmark run: each scenario's figures, their ratio to the reference of the same run, the table
+printed at the end, the JSON in ``benchmarks/out/`` and the section appended to ``benchmarks/RESULTS.md``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import psutil
+from benchmarks.processes import ROOT
+
+OUT = ROOT / "benchmarks" / "out"
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+
+
+@dataclass
+class Result:
+    name: str
+    status: str  # "ok", or "not available: why", or "failed: why"
+    unit: str = ""
+    rate: float = 0.0
+    p50: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    errors: float = 0.0
+    cpu_percent: float = 0.0
+    cpu_wait_percent: float = 0.0  # runnable but waiting for a CPU (percent of one core's time)
+    peak_rss_mib: float = 0.0
+    reference: str | None = None
+    ratio: float | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    probe: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+def with_ratios(results: list[Result]) -> None:
+    by_name = {result.name: result for result in results}
+    for result in results:
+        reference = by_name.get(result.reference or "")
+        if result.status == "ok" and reference and reference.status == "ok" and reference.rate:
+            result.ratio = result.rate / reference.rate
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
+
+
+def table(results: list[Result]) -> str:
+    header = (
+        "| scenario | rate | p50 ms | p95 ms | p99 ms | errors | CPU % | CPU wait % | peak RSS MiB "
+        "| ratio to reference |"
+    )
+    lines = [header, "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if r.status != "ok":
+            lines.append(f"| {r.name} | {r.status} | | | | | | | | |")
+            continue
+        ratio = f"{r.ratio:.0%} of {r.reference}" if r.ratio is not None else "-"
+        lines.append(
+            f"| {r.name} | {r.rate:,.1f} {r.unit} | {_ms(r.p50)} | {_ms(r.p95)} | {_ms(r.p99)} | {r.errors:.2%} | "
+            f"{r.cpu_percent:.0f} | {r.cpu_wait_percent:.0f} | {r.peak_rss_mib:,.0f} | {ratio} |"
+        )
+    return "\n".join(lines)
+
+
+def probe_lines(results: list[Result]) -> list[str]:
+    lines = []
+    for r in results:
+        if r.probe:
+            lines.append(f"- `{r.name}` probe: {json.dumps(r.probe, sort_keys=True)}")
+        trends = ("server_first_token_ms", "headers_ms", "chunks", "refresh_ms", "search_posts_ms", "search_users_ms",
+                  "search_hashtags_ms")  # fmt: skip
+        extra = {key: r.metrics[key] for key in trends if key in r.metrics}
+        if extra:
+            compact = {
+                k: {s: round(v, 1) for s, v in vals.items() if s in ("med", "p(95)", "p(99)")}
+                for k, vals in extra.items()
+            }
+            lines.append(f"- `{r.name}` k6 trends: {json.dumps(compact, sort_keys=True)}")
+    return lines
+
+
+def machine() -> str:
+    memory = psutil.virtual_memory().total / 2**30
+    cpus = psutil.cpu_count()
+    python = platform.python_version()
+    return f"{platform.node()} {platform.machine()}, {cpus} CPUs, {memory:.1f} GiB RAM, Python {python}"
+
+
+def commit() -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
+                           text=True, check=False).stdout.strip()  # fmt: skip
+    return done.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
+
+
+def report(results: list[Result], seed: dict[str, Any], args: argparse.Namespace) -> None:
+    with_ratios(results)
+    stamp = datetime.now(tz=UTC)
+    info = {
+        "commit": commit(),
+        "date": stamp.isoformat(timespec="seconds"),
+        "machine": machine(),
+        "load_average": os.getloadavg(),
+        "workers": args.workers,
+        "duration_s": args.duration,
+        "vus": args.vus,
+        "seed": seed,
+    }
+    OUT.mkdir(exist_ok=True)
+    out = OUT / f"{stamp:%Y%m%dT%H%M%SZ}.json"
+    out.write_text(json.dumps({**info, "results": [asdict(r) for r in results]}, indent=2, default=str))
+    rendered = table(results)
+    print("\n" + rendered + "\n")
+    print(f"bench: JSON in {out.relative_to(ROOT)}; section appended to {RESULTS.relative_to(ROOT)}")
+    section = [
+        f"\n## Run {info['date']} (commit {info['commit']})\n",
+        f"Machine: {info['machine']}; load average at the end {', '.join(f'{x:.1f}' for x in info['load_average'])}. "
+        f"Granian workers: {args.workers} (salon and reference); {args.vus} VUs; {args.duration} s per scenario. "
+        f"Seed: {seed.get('users')} users, {seed.get('follows')} follows, {seed.get('posts')} posts, "
+        f"{seed.get('likes')} likes in {seed.get('seconds', 0):.0f} s.\n",
+        rendered,
+        "",
+        *probe_lines(results),
+    ]
+    if not RESULTS.exists():
+        RESULTS.write_text(
+            "# Benchmark results\n\nAppended by `make bench` (benchmarks/run.py). Read the analysis first.\n"
+        )
+    with RESULTS.open("a") as handle:
+        handle.write("\n".join(section) + "\n")
