@@ -1,4 +1,5 @@
-"""What POST /api/v1/posts costs in database round trips, and that its response is the post as a GET shows it."""
+"""What POST /api/v1/posts costs in database and Valkey round trips, and that its response is the post as a GET shows
+it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from tests.feed.helpers import feed
 from tests.helpers import QueryLog, TestUser
+from tests.posts.conftest import ValkeyLog
 from tests.posts.helpers import new_post
 
 # Round trips of one create, counted by ``query_log`` (statements plus BEGIN/COMMIT). Before the create was one
@@ -16,6 +19,12 @@ from tests.posts.helpers import new_post
 PLAIN_CREATE_ROUND_TRIPS = 2
 REFERENCE_CREATE_ROUND_TRIPS = 7  # + the suspension check, the referenced post and the relation to its author
 REPLY_AND_QUOTE_ROUND_TRIPS = 9
+
+# Valkey round trips after the create's statement (counted by ``valkey_log``): every job of the post's events and the
+# author's timeline push share one pipeline (``salon.lib.jobs.batch``). Before, each was a round trip of its own: a
+# plain post 3 (post.created on two queues, the push), a reply 4 (+ post.replied), a reply that quotes the same post
+# and mentions someone 6 (+ post.quoted, user.mentioned).
+AFTER_COMMIT_VALKEY_ROUND_TRIPS = 1
 
 
 async def _cost(client: httpx.AsyncClient, query_log: QueryLog, author: TestUser, **fields: object) -> dict:
@@ -46,6 +55,43 @@ async def test_replies_and_quotes_cost_a_fixed_few_more(
     assert reply["count"] <= REFERENCE_CREATE_ROUND_TRIPS, reply["log"]
     assert quote["count"] <= REFERENCE_CREATE_ROUND_TRIPS, quote["log"]
     assert both["count"] <= REPLY_AND_QUOTE_ROUND_TRIPS, both["log"]
+
+
+async def test_a_create_reaches_valkey_once_after_commit(
+    client: httpx.AsyncClient, make_users, valkey_log: ValkeyLog, run_jobs
+) -> None:
+    alice, bob = await make_users("alice", "bob")
+    target = await new_post(client, bob, "target")
+    await new_post(client, alice, "warm-up")  # the scripts are loaded; a first call after a restart loads them
+    await feed(client, alice, algorithm="chronological")  # builds alice's timeline: pushes write only built ones
+    variants = {
+        "plain": ({"content": "plain"}, 2),  # jobs: post.created on the default and the timelines queue
+        "reply": ({"content": "a reply", "reply_to_id": target["id"]}, 3),  # + post.replied
+        "everything": (
+            {"content": "hi @bob", "reply_to_id": target["id"], "quote_of_id": target["id"]},
+            5,  # + post.quoted and user.mentioned
+        ),
+    }
+
+    for variant, (fields, job_count) in variants.items():
+        with valkey_log.measuring():
+            post = await new_post(client, alice, **fields)  # type: ignore[arg-type]
+        after_commit = valkey_log.after_statement("INSERT INTO posts")
+
+        assert len(after_commit) == AFTER_COMMIT_VALKEY_ROUND_TRIPS, (variant, after_commit)
+        assert after_commit[0] == ["EVALSHA"] * (job_count + 1), variant  # the jobs, then the author's push
+        # What the pipeline carried is there: the author's timeline has the post before any job ran ...
+        assert post["id"].replace("-", "") in await _timeline_members(alice.id), variant
+    # ... and the jobs run: bob hears about the reply, the quote and the mention.
+    await run_jobs()
+    kinds = [item["type"] for item in (await client.get("/api/v1/notifications", headers=bob.headers)).json()["items"]]
+    assert sorted(kinds) == sorted(["reply", "reply", "quote", "mention"]), kinds
+
+
+async def _timeline_members(user_id: str) -> set[str]:
+    from salon.lib import valkey
+
+    return set(await valkey.client().zrange(f"timeline:{user_id}", 0, -1))
 
 
 async def _created_as_get_shows_it(client: httpx.AsyncClient, author: TestUser, content: str, **fields: object) -> dict:

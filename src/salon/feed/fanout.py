@@ -9,6 +9,7 @@ event changes nothing.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from salon.feed import timeline
 from salon.feed.timeline import Entry, epoch_ms
@@ -28,11 +29,12 @@ async def fan_out_post(event: PostCreated, settings: Settings) -> int:
     return len(recipients)
 
 
-async def deliver_to_author(event: PostCreated, settings: Settings) -> None:
-    """In the request that created it, right after commit: the author's own timeline gets the post at once, so their
-    next feed read shows it (read-your-writes) whatever the fan-out job's delay. The job adds it again (idempotent)."""
+def author_push(event: PostCreated, settings: Settings) -> tuple[Any, list[str], list[Any]]:
+    """For the request that created it, right after commit: the author's own timeline gets the post at once, so their
+    next feed read shows it (read-your-writes) whatever the fan-out job's delay. The job adds it again (idempotent).
+    A script call ``(script, keys, args)``: the create sends it in one pipeline with its jobs (``salon.lib.jobs``)."""
     entry = Entry(uuid.UUID(event.post_id), None, epoch_ms(event.created_at))
-    await timeline.push([event.author_id], [entry], settings)
+    return timeline.push_call([event.author_id], [entry], settings)
 
 
 async def fan_out_repost(event: PostReposted, settings: Settings) -> int:

@@ -110,15 +110,23 @@ async def push(user_ids: Sequence[uuid.UUID | str], entries: Sequence[Entry], se
     timelines. Returns how many timelines were written (the others are not built and are rebuilt when read)."""
     if not user_ids or not entries:
         return 0
-    script = _script(valkey.client())
+    written = 0
+    for chunk in _chunks(list(user_ids), settings.feed_fanout_chunk_size):
+        script, keys, args = push_call(chunk, entries, settings)
+        written += int(await script(keys=keys, args=args))
+    return written
+
+
+def push_call(
+    user_ids: Sequence[uuid.UUID | str], entries: Sequence[Entry], settings: Settings
+) -> tuple[Any, list[str], list[Any]]:
+    """``push`` to at most ``feed_fanout_chunk_size`` timelines as one script call ``(script, keys, args)``, for a
+    caller that sends it in a pipeline with other commands (a post's create: ``salon.lib.jobs.batch``)."""
     args: list[Any] = [settings.feed_timeline_max_length, rankings_ttl(settings)]
     for entry in entries:
         args += [entry.at_ms, entry.member]
-    written = 0
-    for chunk in _chunks(list(user_ids), settings.feed_fanout_chunk_size):
-        keys = [key for user_id in chunk for key in (timeline_key(user_id), rankings_key(user_id))]
-        written += int(await script(keys=keys, args=args))
-    return written
+    keys = [key for user_id in user_ids for key in (timeline_key(user_id), rankings_key(user_id))]
+    return _script(valkey.client()), keys, args
 
 
 async def rebuild(user_id: uuid.UUID, settings: Settings) -> int:

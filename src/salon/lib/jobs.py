@@ -6,20 +6,32 @@ its work and how often it may be retried.
 There are two queues, each worked by its own SAQ worker (``salon.worker``): ``salon`` (the default: everything, cron
 included) and ``timelines`` (domain-event subscribers that write home timelines, so a celebrity's fan-out never waits
 behind screening or notification jobs). Both share one Valkey client per process.
+
+Inside ``async with batch()`` the jobs enqueued (on either queue) are not sent one by one: after the unit of work
+commits they go to Valkey in ONE pipeline, together with any script calls the block added (``Batch.call``; a post's
+create adds the author's timeline push). A create used to pay one round trip per job and one for the push.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis import asyncio as aioredis
 from saq import CronJob, Queue
+from saq.job import Job, Status
 from saq.queue.redis import RedisQueue
+from saq.utils import now
+from valkey.exceptions import ConnectionError as ValkeyConnectionError
+from valkey.exceptions import NoScriptError
+from valkey.exceptions import TimeoutError as ValkeyTimeoutError
 
 from salon.lib import db
+from salon.lib import valkey as valkey_client
 from salon.lib.valkey import normalise_url
 
 log = logging.getLogger("salon.jobs")
@@ -135,10 +147,150 @@ async def enqueue(
     if key is not None:
         options["key"] = key
 
+    collecting = _batch.get()
+    if collecting is not None:
+        collecting.jobs.append((queue, name, {**options, **kwargs}))
+        return
+
     async def send() -> None:
         await _queue_named(queue).enqueue(name, **options, **kwargs)
 
     await db.after_commit(send)
+
+
+# Batches ----------------------------------------------------------------------------------------------------------
+
+# SAQ's enqueue script, verbatim (saq 0.26, ``saq/queue/redis.py`` ``RedisQueue._enqueue``): store the job, index it as
+# incomplete and push it onto its queue, unless a job with its key is still incomplete or being aborted. A batch runs
+# it in a pipeline of its own, which SAQ's API cannot do (``_enqueue`` always sends on the queue's client, one call
+# per job). tests/lib/test_job_batches.py fails if SAQ's copy changes, so an upgrade cannot silently diverge.
+SAQ_ENQUEUE = """
+if not redis.call('ZSCORE', KEYS[1], KEYS[2]) and redis.call('EXISTS', KEYS[4]) == 0 then
+    redis.call('SET', KEYS[2], ARGV[1])
+    redis.call('ZADD', KEYS[1], ARGV[2], KEYS[2])
+    if ARGV[2] == '0' then redis.call('RPUSH', KEYS[3], KEYS[2]) end
+    return 1
+else
+    return nil
+end
+"""
+_saq_enqueue_script: Any = None
+
+
+def _saq_enqueue(client: Any) -> Any:
+    global _saq_enqueue_script
+    if _saq_enqueue_script is None or _saq_enqueue_script.registered_client is not client:
+        _saq_enqueue_script = client.register_script(SAQ_ENQUEUE)
+    return _saq_enqueue_script
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    """One call of a registered Valkey script (``client.register_script``): sent as EVALSHA, loaded when missing."""
+
+    script: Any
+    keys: Sequence[Any]
+    args: Sequence[Any]
+    description: str = ""
+    detail: Any = None  # logged when the call fails (a job's arguments, so it can be enqueued again by hand)
+
+
+@dataclass
+class Batch:
+    """What a ``batch()`` block sends after commit: jobs as ``(queue, job name, options and kwargs)``, then calls."""
+
+    jobs: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    calls: list[ScriptCall] = field(default_factory=list)
+
+    def call(self, call: ScriptCall) -> None:
+        """Send ``call`` in the batch's pipeline, after its jobs."""
+        self.calls.append(call)
+
+
+_batch: contextvars.ContextVar[Batch | None] = contextvars.ContextVar("salon_job_batch", default=None)
+SEND_ATTEMPTS = 2  # a batch is idempotent (see ``_send``): one retry after a lost connection
+
+
+@asynccontextmanager
+async def batch() -> AsyncIterator[Batch]:
+    """Collect the ``enqueue`` calls made in the block (and ``Batch.call``s) and send them in one pipeline once the
+    current unit of work commits (at the end of the block when there is none). A block that raises sends nothing.
+    Nested blocks join the outer one."""
+    outer = _batch.get()
+    if outer is not None:
+        yield outer
+        return
+    collected = Batch()
+    token = _batch.set(collected)
+    try:
+        yield collected
+    finally:
+        _batch.reset(token)
+    if collected.jobs or collected.calls:
+        await db.after_commit(lambda: _send(collected))
+
+
+def _job_calls(collected: Batch, client: Any) -> list[ScriptCall]:
+    """Each job of ``collected`` as SAQ's ``Queue.enqueue`` would build it (keyword arguments that name a ``Job``
+    field set it, the others are the function's), as a call of SAQ's enqueue script."""
+    script = _saq_enqueue(client)
+    calls = []
+    for queue_name, name, arguments in collected.jobs:
+        connected = _queue_named(queue_name)
+        fields = {key: value for key, value in arguments.items() if key in Job.__dataclass_fields__}
+        function_kwargs = {key: value for key, value in arguments.items() if key not in Job.__dataclass_fields__}
+        job = Job(function=name, **fields)
+        if function_kwargs:
+            job.kwargs = function_kwargs
+        job.queue = connected
+        job.queued = now()
+        job.status = Status.QUEUED
+        keys = [connected.namespace("incomplete"), job.id, connected.namespace("queued"), job.abort_id]  # type: ignore[attr-defined]
+        args = [connected.serialize(job), job.scheduled]
+        calls.append(ScriptCall(script, keys, args, f"job {name} on {queue_name}", function_kwargs))
+    return calls
+
+
+async def _send(collected: Batch) -> None:
+    """One pipeline: every job, then every call. Sending it twice changes nothing that matters, so a lost connection
+    is retried once: a job still incomplete is not enqueued again (SAQ's script checks its key) and a timeline push is
+    a ZADD. Whatever is still not sent is logged as an error naming each job and call; the post or other data is
+    committed either way (as before batches: a failed enqueue was logged by ``unit_of_work``)."""
+    client = valkey_client.client()
+    calls = [*_job_calls(collected, client), *collected.calls]
+    failed: list[tuple[ScriptCall, Exception]] = []
+    for attempt in range(1, SEND_ATTEMPTS + 1):
+        try:
+            failed = await _run(client, calls)
+            break
+        except (ValkeyConnectionError, ValkeyTimeoutError) as lost:
+            if attempt == SEND_ATTEMPTS:
+                failed = [(call, lost) for call in calls]
+    for call, error in failed:
+        log.error(
+            "after-commit %s was not sent: %s", call.description or "script call", error, extra={"detail": call.detail}
+        )
+
+
+async def _run(client: Any, calls: list[ScriptCall]) -> list[tuple[ScriptCall, Exception]]:
+    """Send ``calls`` in one pipeline (EVALSHA). A script the server does not know (after a restart or SCRIPT FLUSH)
+    is loaded and its calls sent again: a second round trip only then. Returns the calls that failed."""
+    results = list(await _pipeline(client, calls))
+    missing = [index for index, result in enumerate(results) if isinstance(result, NoScriptError)]
+    if missing:
+        for script in {id(calls[index].script): calls[index].script for index in missing}.values():
+            script.sha = await client.script_load(script.script)
+        again = await _pipeline(client, [calls[index] for index in missing])
+        for index, result in zip(missing, again, strict=True):
+            results[index] = result
+    return [(call, result) for call, result in zip(calls, results, strict=True) if isinstance(result, Exception)]
+
+
+async def _pipeline(client: Any, calls: Sequence[ScriptCall]) -> list[Any]:
+    async with client.pipeline(transaction=False) as pipe:
+        for call in calls:
+            pipe.evalsha(call.script.sha, len(call.keys), *call.keys, *call.args)
+        return await pipe.execute(raise_on_error=False)  # type: ignore[no-any-return]
 
 
 def cron_jobs() -> list[CronJob]:
