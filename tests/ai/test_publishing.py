@@ -10,7 +10,7 @@ from salon.ai.standin import Answer, GeminiStandIn
 from salon.ai.tables import SharedConversation, SharedMessage
 from tests.ai.conftest import new_conversation, send
 from tests.feed.helpers import feed, follow
-from tests.helpers import TestUser, create_user
+from tests.helpers import QueryLog, TestUser, create_user
 
 API = "/api/v1/ai/conversations"
 SHARED = "/api/v1/ai/shared"
@@ -242,3 +242,25 @@ async def test_deleting_the_post_unpublishes_but_keeps_the_conversation(
     assert await SharedConversation.count() == 0
     assert await SharedMessage.count() == 0
     assert len(await messages_of(client, alice, conversation["id"])) == 2
+
+
+async def test_the_published_post_is_what_a_get_returns_and_is_not_read_back(
+    client: httpx.AsyncClient, standin: GeminiStandIn, query_log: QueryLog
+) -> None:
+    alice = await create_user(client, "alice")
+    await create_user(client, "bob")
+    conversation = await conversation_with_turns(client, alice, "What are tides?", title="Tides")
+
+    query_log.reset()
+    published = await publish(client, alice, conversation["id"], caption="On #tides with @bob", visibility="followers")
+    statements = list(query_log.statements)
+    post = published["post"]
+
+    fetched = await client.get(f"/api/v1/posts/{post['id']}", headers=alice.headers)
+    assert fetched.status_code == 200, fetched.text
+    assert post == fetched.json()
+    assert (post["kind"], post["visibility"], post["conversation"]["title"]) == ("conversation", "followers", "Tides")
+    assert [mention["username"] for mention in post["entities"]["mentions"]] == ["bob"]
+    # The response is presented from the row the create returned: after that statement nothing reads the post.
+    created_at = next(number for number, sql in enumerate(statements) if "INSERT INTO posts" in sql)
+    assert not [sql for sql in statements[created_at + 1 :] if "FROM posts" in " ".join(sql.split())]

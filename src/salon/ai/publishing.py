@@ -56,10 +56,11 @@ async def publish(
     card = ConversationCard(title=title, preview=shorten(preview_source), message_count=last["seq"])
     content = (body.caption or "").strip() or title
     async with unit_of_work():
-        post_id = await posts.create_post(
+        row = await posts.create_post_row(
             viewer, PostCreate(content=content, visibility=body.visibility), settings,
             kind="conversation", attachment=card,
         )  # fmt: skip
+        post_id = row["id"]
         shared_id = new_id()
         await SharedConversation.insert(
             SharedConversation(
@@ -68,7 +69,7 @@ async def publish(
             )
         )  # fmt: skip
         await SharedMessage.raw(COPY_TO_SNAPSHOT, shared_id, conversation["id"], last["seq"])
-    post = await posts.get_post(str(post_id), viewer.uuid)
+    post = await posts.present_new_post(viewer, row)  # from the create's own row: the post is not read back
     return schemas.PublishedConversation(post=post, suggested_hashtags=suggest_hashtags(preview_source))
 
 

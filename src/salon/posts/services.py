@@ -163,13 +163,19 @@ async def create_post(
     Other packages publish their own kinds through here (``kind="conversation"`` with its preview card as
     ``attachment``), so every post is counted, indexed and announced (``post.created``) the same way.
     """
-    return (await _create_post(viewer, body, settings, kind=kind, attachment=attachment))["id"]  # type: ignore[no-any-return]
+    return (await create_post_row(viewer, body, settings, kind=kind, attachment=attachment))["id"]  # type: ignore[no-any-return]
 
 
-async def _create_post(
-    viewer: Viewer, body: PostCreate, settings: Settings, *, kind: str, attachment: msgspec.Struct | None
+async def create_post_row(
+    viewer: Viewer,
+    body: PostCreate,
+    settings: Settings,
+    *,
+    kind: str = "post",
+    attachment: msgspec.Struct | None = None,
 ) -> dict[str, Any]:
-    """``create_post``, returning the new post's row as ``load_posts`` reads it (for ``hydrate(loaded=...)``)."""
+    """``create_post``, returning the new post's row as ``load_posts`` reads it: ``present_new_post`` presents it
+    (once its unit of work has committed) without reading the post back."""
     content = clean_content(body.content, settings)
     author_id = viewer.uuid
     if body.media_ids or body.reply_to_id or body.quote_of_id:
@@ -343,7 +349,7 @@ async def publish_post(
     created: dict[uuid.UUID, dict[str, Any]] = {}
 
     async def create() -> uuid.UUID:
-        row = await _create_post(viewer, body, settings, kind="post", attachment=None)
+        row = await create_post_row(viewer, body, settings)
         created[row["id"]] = row
         return row["id"]  # type: ignore[no-any-return]
 
@@ -355,12 +361,19 @@ async def publish_post(
         )
     if post_id not in created:
         return await get_post(str(post_id), viewer.uuid), replayed
-    # The author's relation to themselves is never consulted (``can_see`` answers True for the author before it looks
-    # at a relation, and ``visible_to`` reads only ``held`` and ``author_active`` besides), so it needs no query. The
-    # posts it replies to or quotes, the relations to their authors and the viewer's likes/reposts/bookmarks are read
-    # by hydrate as for any GET.
-    views = await hydrate([post_id], viewer.uuid, loaded=created, known_relations={viewer.uuid: NO_RELATION})
+    return await present_new_post(viewer, created[post_id]), replayed
+
+
+async def present_new_post(viewer: Viewer, row: dict[str, Any]) -> PostView:
+    """The post its author just created (``row`` from ``create_post_row``), as a GET by them shows it.
+
+    Call it after the create's unit of work has committed. The author's relation to themselves is never consulted
+    (``can_see`` answers True for the author before it looks at a relation, and ``visible_to`` reads only ``held`` and
+    ``author_active`` besides), so it needs no query. The posts it replies to or quotes, the relations to their authors
+    and the viewer's likes/reposts/bookmarks are read by hydrate as for any GET.
+    """
+    views = await hydrate([row["id"]], viewer.uuid, loaded={row["id"]: row}, known_relations={viewer.uuid: NO_RELATION})
     view = views[0]
     if not isinstance(view, PostView):
-        raise not_found(str(post_id))
-    return view, replayed
+        raise not_found(str(row["id"]))
+    return view
