@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -11,6 +12,9 @@ import time
 from pathlib import Path
 
 import httpx
+import msgspec
+import pytest
+from saq.job import Status
 
 from salon.lib import db, jobs
 from salon.worker import build_worker, stop_workers
@@ -64,6 +68,10 @@ async def test_salon_worker_runs_both_queues_and_stops_on_sigterm(
             raise AssertionError(f"salon worker ignored SIGTERM:\n{log.read_text()}") from None
     assert code == 0, log.read_text()
     assert time.monotonic() - started < 5  # idle: no job to wait for (it used to sit out the 10 s grace period)
+    output = log.read_text()
+    assert "worker starting (a database pool of 26 connections)" in output, output  # 20 + 4 job slots + 2 spare
+    assert "did not finish" not in output, output  # SAQ's warning, printed at every stop before: nothing was cut off
+    assert "cut off" not in output, output
 
 
 async def test_stopping_lets_a_running_job_finish_without_waiting_out_the_grace_period(app, settings) -> None:
@@ -110,3 +118,55 @@ async def test_salon_worker_with_queue_works_only_that_queue(
     finally:
         worker.kill()  # shutdown is the test above; this one only needs the process gone
         await asyncio.to_thread(worker.wait, 30)
+
+
+def test_the_worker_pool_covers_its_job_slots_and_the_api_pool_stays_as_set(app, settings) -> None:
+    from salon.worker import POOL_SPARE_CONNECTIONS, db_pool_size
+
+    both = db_pool_size(settings, jobs.QUEUES)
+    assert both == settings.worker_concurrency + settings.worker_timelines_concurrency + POOL_SPARE_CONNECTIONS
+    assert both == 26  # the defaults: 20 + 4 + 2, where the API's 20 fell short
+    assert db_pool_size(settings, [jobs.TIMELINES_QUEUE]) == settings.worker_timelines_concurrency + 2
+    bigger = msgspec.structs.replace(settings, worker_concurrency=40)
+    assert db_pool_size(bigger, jobs.QUEUES) == 40 + 4 + 2
+    pool = db.engine().pool
+    assert pool is not None
+    assert pool.get_max_size() == settings.db_pool_max == 20  # the API process's pool is unchanged
+
+
+async def test_stopping_an_idle_worker_warns_of_nothing(app, settings, caplog: pytest.LogCaptureFixture) -> None:
+    worker = build_worker(settings, jobs.queue())
+    running = asyncio.create_task(worker.start())
+    await asyncio.sleep(0.3)  # its upkeep loops and dequeues are running
+
+    with caplog.at_level(logging.WARNING):
+        await stop_workers([worker], grace_seconds=5)
+        await running
+
+    assert [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING] == []
+    assert not worker.tasks
+
+
+async def test_a_job_cut_off_at_stop_is_named_in_a_warning_and_retried(
+    app, settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    FINISHED.clear()
+    worker = build_worker(settings, jobs.queue())
+    running = asyncio.create_task(worker.start())
+    async with db.unit_of_work():
+        await jobs.enqueue(slow_job_for_test, seconds=30.0)
+
+    async def job_running() -> bool:
+        return bool(worker.job_task_contexts)
+
+    await wait_for(job_running, timeout=10)
+    with caplog.at_level(logging.WARNING):
+        await stop_workers([worker], grace_seconds=0.2)
+        await running
+
+    warnings = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    assert warnings == ["stopping the salon worker cut off 1 running job(s), which SAQ retries: slow_job_for_test"]
+    assert FINISHED == []
+    info = await jobs.queue().info(jobs=True, limit=100)  # cron ticks are queued too
+    cut_off = [job for job in info["jobs"] if job["function"] == "slow_job_for_test"]
+    assert [(job["status"], job["error"]) for job in cut_off] == [(Status.QUEUED, "cancelled")]  # queued again
