@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,10 +21,13 @@ import pytest
 from salon.lib import auth
 from salon.lib import valkey as valkey_client
 from salon.lib.auth import Viewer
-from salon.realtime.hub import Subscription
+from salon.realtime import tickets
+from salon.realtime.hub import LiveEvent, Subscription, hub
 from salon.realtime.leases import BATCH, LeaseKeeper
+from salon.realtime.stream import EventStream
 from salon.settings import get_settings
 from tests.helpers import DEFAULT_PASSWORD, TestUser, create_user
+from tests.moderation.conftest import make_moderator
 from tests.realtime.sse import StreamReader, open_stream
 from tests.realtime.test_event_stream import ping
 
@@ -261,3 +265,75 @@ async def test_a_ticket_of_a_token_revoked_in_the_second_it_was_issued_is_refuse
         response = await client.get("/api/v1/events", params={"ticket": ticket})
     assert response.status_code == 401
     assert response.json()["code"] == "revoked"
+
+
+async def test_a_session_ended_between_the_streams_auth_check_and_its_subscription_ends_the_stream(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The revocation message goes out after the ticket was checked but before the stream subscribed, so it reaches
+    no subscription: the stream's own check once subscribed ends it before anything is sent."""
+    alice = await create_user(client, "alice")
+    session_id = claims(alice)["sid"]
+    ticket = (await client.post("/api/v1/events/ticket", headers=alice.headers)).json()["ticket"]
+    redeem = tickets.redeem
+
+    async def redeem_then_sign_out(*args: Any) -> Any:
+        grant = await redeem(*args)
+        with hub().subscribe(alice.id) as probe:  # no viewer: a revocation does not end it
+            await auth.revoke_sessions_access([session_id], 60, owners={session_id: alice.id})
+            await ping(alice.id, 1)
+            # Messages on one channel are dispatched in order: the revocation message was handled (by nobody) first.
+            assert isinstance(await asyncio.wait_for(probe.next(), 5), LiveEvent)
+        return grant
+
+    monkeypatch.setattr(tickets, "redeem", redeem_then_sign_out)
+    async with asyncio.timeout(5):  # the in-process client returns once the stream has ended
+        response = await client.get("/api/v1/events", params={"ticket": ticket})
+
+    assert response.status_code == 200
+    # The whole stream: that one event (no opening comment before it), then the end.
+    assert response.text.splitlines() == ["event: session.ended", 'data: {"reason":"session_ended"}', ""]
+    assert await valkey_client.client().zcard(f"presence:streams:{alice.id}") == 0  # nor was the user online
+
+
+async def test_a_stream_whose_token_was_revoked_before_it_subscribed_ends_at_once(app: Any) -> None:
+    """The same race with only the key in place (the message went to a hub that was reconnecting)."""
+    user_id = "0190a000-0000-7000-8000-000000000001"
+    alice = viewer(user_id, "phone", issued_ms=int(time.time() * 1000))
+    await valkey_client.client().set(auth.revoked_before_key(user_id), f"{alice.issued:.3f}", ex=60)
+
+    frames = EventStream(alice, None, get_settings()).frames()
+    async with asyncio.timeout(5):
+        first = await anext(frames)
+        assert (first.event, first.data) == ("session.ended", '{"reason":"tokens_revoked"}')
+        with pytest.raises(StopAsyncIteration):
+            await anext(frames)
+
+
+async def test_a_ban_ends_the_banned_users_streams_only(client: httpx.AsyncClient, server: Any) -> None:
+    alice, bob = await create_user(client, "alice"), await create_user(client, "bob")
+    laptop = await sign_in_again(client, alice)
+    moderator = await make_moderator(client)
+    report = await client.post(
+        "/api/v1/reports", json={"subject_type": "user", "subject_id": alice.id, "reason": "spam"}, headers=bob.headers
+    )
+    assert report.status_code == 201, report.text
+    ticket = (await client.post("/api/v1/events/ticket", headers=laptop.headers)).json()["ticket"]
+    async with (
+        open_stream(server.url, alice.headers) as on_phone,
+        open_stream(server.url, params={"ticket": ticket}) as on_laptop,
+        open_stream(server.url, bob.headers) as bobs,
+    ):
+        banned = await client.post(
+            f"/api/v1/moderation/items/{report.json()['id']}/decision",
+            json={"action": "ban"},
+            headers=moderator.headers,
+        )
+        assert banned.status_code == 201, banned.text
+
+        await assert_ended(on_phone, "session_ended")
+        await assert_ended(on_laptop, "session_ended")
+        await assert_open(bobs, bob.id, 1)
+
+    refused = await client.post("/api/v1/auth/refresh", json={"refresh_token": alice.refresh_token})
+    assert refused.status_code == 401  # so a client told to refresh could not come back either

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from litestar import Controller, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
+from litestar.security.jwt import Token
 
 from salon.lib.auth import Viewer
 from salon.lib.errors import Unauthorized, ValidationFailed
@@ -17,6 +19,7 @@ from salon.realtime.eventlog import StreamId
 from salon.realtime.hub import hub
 from salon.realtime.schemas import PresenceList, PresencePreference, PresenceUpdate, StreamTicket, UserPresence
 from salon.realtime.stream import EventStream
+from salon.realtime.tickets import Grant
 from salon.settings import Settings
 
 MAX_PRESENCE_USERS = 100
@@ -37,6 +40,7 @@ class EventStreamController(Controller):
     )
     async def open_stream(
         self,
+        request: Request[Any, Any, Any],
         maybe_viewer: MaybeViewer,
         settings: Config,
         last_event_id_header: Annotated[str | None, HeaderParameter(name="Last-Event-ID", required=False)] = None,
@@ -47,29 +51,44 @@ class EventStreamController(Controller):
 
         Resume with the ``Last-Event-ID`` header (or ``?last_event_id=``): the events after it are replayed, then live
         ones follow. Authenticate with ``Authorization: Bearer`` or, from EventSource, ``?ticket=`` from
-        ``POST /api/v1/events/ticket``. When the session behind the stream ends (or its token is revoked), the stream
-        sends ``session.ended`` and closes.
+        ``POST /api/v1/events/ticket``. When the session behind the stream ends (or its token is revoked), or the access
+        token (the ticket's token) expires, the stream sends ``session.ended`` and closes.
         """
-        viewer = maybe_viewer or await _viewer_from_ticket(ticket)
+        if maybe_viewer is not None:
+            grant = Grant(maybe_viewer, _token_expiry(request, maybe_viewer, settings))
+        else:
+            grant = await _grant_from_ticket(ticket, settings)
         resume_from = last_event_id_header or last_event_id
-        stream = EventStream(viewer, StreamId.parse(resume_from) if resume_from else None, settings)
+        stream = EventStream(
+            grant.viewer, StreamId.parse(resume_from) if resume_from else None, settings, grant.expires_at
+        )
         hub().check_available()
         return ServerSentEvent(stream.frames())
 
     @post("/ticket", operation_id="create_stream_ticket", status_code=201)
-    async def create_ticket(self, viewer: SignedIn, settings: Config) -> StreamTicket:
-        """A single-use ticket to open the event stream with ``?ticket=``, valid ``expires_in`` seconds."""
-        return await tickets.issue(viewer, settings.stream_ticket_ttl_seconds)
+    async def create_ticket(self, request: Request[Any, Any, Any], viewer: SignedIn, settings: Config) -> StreamTicket:
+        """A single-use ticket to open the event stream with ``?ticket=``, valid ``expires_in`` seconds (never past
+        the access token's own expiry)."""
+        expires_at = _token_expiry(request, viewer, settings)
+        return await tickets.issue(viewer, settings.stream_ticket_ttl_seconds, expires_at)
 
 
-async def _viewer_from_ticket(ticket: str | None) -> Viewer:
+def _token_expiry(request: Request[Any, Any, Any], viewer: Viewer, settings: Settings) -> float:
+    """When the request's access token expires (its ``exp``; a token issued now lives the configured lifetime)."""
+    token = request.auth
+    if isinstance(token, Token) and isinstance(token.exp, datetime):
+        return token.exp.timestamp()
+    return viewer.issued + settings.access_token_ttl_seconds
+
+
+async def _grant_from_ticket(ticket: str | None, settings: Settings) -> Grant:
     if not ticket:
         raise Unauthorized(
             "Sign in first: send 'Authorization: Bearer <access token>', or (EventSource) pass ?ticket= from "
             "POST /api/v1/events/ticket.",
             extra={"code": "no_token"},
         )
-    return await tickets.redeem(ticket)
+    return await tickets.redeem(ticket, settings.access_token_ttl_seconds)
 
 
 class PresenceController(Controller):

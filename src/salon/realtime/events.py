@@ -18,13 +18,17 @@ class Refetch(msgspec.Struct, frozen=True):
     reason: Literal["log_trimmed"] = "log_trimmed"
 
 
+EndReason = Literal["session_ended", "tokens_revoked", "token_expired"]
+
+
 @event_type("session.ended", ephemeral=True)
 class SessionEnded(msgspec.Struct, frozen=True):
-    """The last event of a stream whose access was revoked; the stream closes right after it. Do not reconnect with
-    the same credentials: ``session_ended`` (this device was signed out: sign in again) or ``tokens_revoked`` (access
-    tokens issued before now are refused, e.g. after a role change: refresh, then reconnect)."""
+    """The last event of a stream whose access was revoked or whose credential expired; the stream closes right after
+    it. Do not reconnect with the same credentials: ``session_ended`` (this device was signed out: sign in again),
+    ``tokens_revoked`` (access tokens issued before now are refused, e.g. after a role change: refresh, then
+    reconnect) or ``token_expired`` (the access token the stream was opened with expired: refresh, then reconnect)."""
 
-    reason: Literal["session_ended", "tokens_revoked"]
+    reason: EndReason
 
 
 @event_type("presence", ephemeral=True)

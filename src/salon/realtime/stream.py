@@ -8,7 +8,14 @@ An event appended after step 2 is announced after it too, so it arrives live. Ep
 never replayed. When the hub may have missed messages (reconnect, slow client) the stream re-reads the log.
 
 When the viewer's session or token is revoked, the hub (or the lease keeper's periodic check) ends the subscription:
-the stream sends one ``session.ended`` event saying why and closes.
+the stream sends one ``session.ended`` event saying why and closes. A revocation that landed after the stream's
+credential was checked but before it subscribed reached no subscription: so once subscribed, and before sending
+anything, the stream reads the revocation keys itself (one MGET). A revocation after that MGET is announced after the
+subscription existed, so the hub delivers it.
+
+A stream also lives no longer than its credential: at the access token's expiry (for a ticket, the expiry of the token
+it was issued from) it sends ``session.ended`` with ``token_expired``. The wait for the next live event simply never
+lasts past that deadline: no timer or poll of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -23,11 +31,12 @@ import anyio
 import msgspec
 from litestar.response import ServerSentEventMessage
 
-from salon.lib import shutdown
+from salon.lib import auth, shutdown
+from salon.lib import valkey as valkey_client
 from salon.lib.auth import Viewer
 from salon.realtime import eventlog, presence
 from salon.realtime.eventlog import LogEntry, Snapshot, StreamId
-from salon.realtime.events import Refetch, SessionEnded
+from salon.realtime.events import EndReason, Refetch, SessionEnded
 from salon.realtime.hub import CLOSED, RESYNC, Ended, LiveEvent, hub, leases
 from salon.settings import Settings
 
@@ -39,30 +48,41 @@ HEARTBEAT_COMMENT = "heartbeat"
 # through the bounded pool in a few seconds (at 2 s, 3,151 of 5,000 gave up: no offline event reached friends).
 CLOSE_BOOKKEEPING_SECONDS = 15.0
 REFETCH_PAYLOAD = msgspec.json.encode(Refetch()).decode()
+TOKEN_EXPIRED: EndReason = "token_expired"
 
 
 def _frame(entry: LogEntry) -> ServerSentEventMessage:
     return ServerSentEventMessage(id=str(entry.id), event=entry.name, data=entry.payload)
 
 
-def _ended_frame(ended: Ended) -> ServerSentEventMessage:
-    return ServerSentEventMessage(event="session.ended", data=msgspec.json.encode(SessionEnded(ended.reason)).decode())
+def _ended_frame(reason: EndReason) -> ServerSentEventMessage:
+    return ServerSentEventMessage(event="session.ended", data=msgspec.json.encode(SessionEnded(reason)).decode())
 
 
 class EventStream:
-    def __init__(self, viewer: Viewer, resume_from: StreamId | None, settings: Settings) -> None:
+    """``expires_at``: when the stream's credential expires (epoch seconds); the stream ends then (None: never)."""
+
+    def __init__(
+        self, viewer: Viewer, resume_from: StreamId | None, settings: Settings, expires_at: float | None = None
+    ) -> None:
         self.viewer = viewer
         self.user_id = viewer.id
         self.resume_from = resume_from
         self.settings = settings
+        self.expires_at = expires_at
         self.stream_id = uuid.uuid4().hex
         self.position: StreamId | None = None  # id of the last logged event sent (or the starting point)
 
     async def frames(self) -> AsyncIterator[ServerSentEventMessage]:
         heartbeat = self.settings.events_heartbeat_seconds
         keeper = leases()
+        opened = False
         try:
             with hub().subscribe(self.user_id, self.viewer) as subscription:
+                if (revoked := await self._revoked()) is not None:  # revoked before the subscription could hear of it
+                    yield _ended_frame(revoked)
+                    return
+                opened = True
                 await presence.stream_opened(self.user_id, self.stream_id, keeper.lease_ms)
                 keeper.add(self.stream_id, self.user_id, subscription)
                 snapshot = await self._read(self.resume_from)
@@ -73,14 +93,24 @@ class EventStream:
                 for frame in self._catch_up(snapshot, self.resume_from):
                     yield frame
                 while True:
-                    try:  # jittered: streams opened together must not all write their heartbeat together
-                        async with asyncio.timeout(heartbeat * random.uniform(0.8, 1.0)):  # noqa: S311
+                    # jittered: streams opened together must not all write their heartbeat together
+                    wait = heartbeat * random.uniform(0.8, 1.0)  # noqa: S311
+                    expiring = False  # the credential expires within this wait
+                    if self.expires_at is not None and (left := self.expires_at - time.time()) <= wait:
+                        wait, expiring = left, True
+                    try:
+                        if wait <= 0:
+                            raise TimeoutError
+                        async with asyncio.timeout(wait):
                             item = await subscription.next()
                     except TimeoutError:
+                        if expiring:  # the client refreshes its token and resumes from the last id it got
+                            yield _ended_frame(TOKEN_EXPIRED)
+                            return
                         yield ServerSentEventMessage(comment=HEARTBEAT_COMMENT, data=None)
                         continue
                     if isinstance(item, Ended):  # access revoked: say why (so the client does not reconnect), end
-                        yield _ended_frame(item)
+                        yield _ended_frame(item.reason)
                         return
                     if item == CLOSED:
                         return
@@ -93,9 +123,14 @@ class EventStream:
                     if live_frame is not None:
                         yield live_frame
         finally:
-            with anyio.CancelScope(shield=True):
-                await keeper.forget(self.stream_id)  # before the close is recorded: a renewal must not undo it
-                await self._closed()
+            if opened:
+                with anyio.CancelScope(shield=True):
+                    await keeper.forget(self.stream_id)  # before the close is recorded: a renewal must not undo it
+                    await self._closed()
+
+    async def _revoked(self) -> auth.RevocationReason | None:
+        flags = await valkey_client.client().mget(*auth.revocation_keys(self.viewer))
+        return auth.revocation_reason(self.viewer, *flags)
 
     async def _read(self, after: StreamId | None) -> Snapshot:
         return await eventlog.read_after(

@@ -71,7 +71,8 @@ class LiveEvents extends EventTarget {
       source.close();
       if (this.#source === source) this.#retry();
     };
-    // A revoked session's stream ends with `session.ended` (docs/api.md): reconnecting with it would only get 401s.
+    // A stream ends with `session.ended` (docs/api.md) when its session is revoked or its access token expires:
+    // reconnecting with the same credentials would only get 401s.
     source.addEventListener("session.ended", (event) => {
       source.close();
       if (this.#source !== source) return;
@@ -81,8 +82,10 @@ class LiveEvents extends EventTarget {
       } catch {
         reason = null;
       }
-      if (reason === "tokens_revoked") {
-        this.#connect(); // the session lives on: the ticket request refreshes the access token first
+      if (reason === "tokens_revoked" || reason === "token_expired") {
+        // The session lives on: the ticket request refreshes the access token (on its 401) and the new stream resumes
+        // from the last event seen, so nothing is lost.
+        this.#connect();
       } else {
         this.stop();
         session.signOut(); // this device was signed out elsewhere
