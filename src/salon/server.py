@@ -10,6 +10,7 @@ from granian.utils.proxies import wrap_asgi_with_proxy_headers
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -25,8 +26,9 @@ from salon.ai import generation as ai_generation
 from salon.domains import api_route_handlers
 from salon.lib import auth, db, gc_tuning, jobs, shutdown
 from salon.lib import logging as salon_logging
+from salon.lib import openapi as salon_openapi
 from salon.lib import valkey as valkey_client
-from salon.lib.errors import store_unavailable_handler, unexpected_error_handler
+from salon.lib.errors import http_exception_handler, store_unavailable_handler, unexpected_error_handler
 from salon.lib.request_context import RequestContextMiddleware
 from salon.realtime import hub as realtime_hub
 from salon.settings import Settings, get_settings, trusted_proxies
@@ -126,12 +128,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # builds an app per test and keeps CPython's collector as it is.
         on_startup=[] if settings.environment == "test" else [lambda: gc_tuning.tune(settings.gc_young_threshold)],
         plugins=[
-            ProblemDetailsPlugin(ProblemDetailsConfig(enable_for_all_http_exceptions=True)),
+            # Our AppErrors render themselves; Litestar's own HTTP errors go through http_exception_handler below.
+            ProblemDetailsPlugin(ProblemDetailsConfig()),
             salon_logging.plugin(settings.log_level),
         ],
         middleware=[prometheus.middleware],
         on_app_init=[jwt_auth.on_app_init],
         exception_handlers={
+            HTTPException: http_exception_handler,
             Exception: unexpected_error_handler,
             ValkeyConnectionError: store_unavailable_handler,
             ValkeyTimeoutError: store_unavailable_handler,
@@ -140,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings}),
         debug=False,
     )
+    salon_openapi.install(app)  # error responses documented as what they are: problem+json
     # Outside Litestar's routing, so unrouted requests (404, 405) get a request id and an access-log line too.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
     if proxies := trusted_proxies(settings):

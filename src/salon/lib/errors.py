@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
@@ -83,6 +85,78 @@ def _problem(
     )
 
 
+def _sentence(phrase: str) -> str:
+    """'Method Not Allowed' -> 'Method not allowed', like our own titles."""
+    return phrase[:1] + phrase[1:].lower()
+
+
+def _field_messages(extra: Any) -> list[dict[str, Any]]:
+    """Litestar's per-field validation messages, with the one it leaves unreadable made plain: a missing body
+    arrives as the KeyError text ``'data'``."""
+    messages = []
+    for item in extra if isinstance(extra, list) else []:
+        item = dict(item) if isinstance(item, dict) else {"message": str(item)}
+        if "source" in item:  # a ParamType member for query/path/header parameters
+            item["source"] = str(getattr(item["source"], "value", item["source"]))
+        if item.get("key") == "data" and item.get("message") == "'data'":
+            item = {"message": "The request body is missing.", "key": "body", "source": "body"}
+        messages.append(item)
+    return messages
+
+
+def _describe(item: dict[str, Any]) -> str:
+    key, source, message = item.get("key"), item.get("source"), str(item.get("message", "")).rstrip(".")
+    if source == "body" and key in ("data", "body", None):  # the body as a whole (unknown field, wrong JSON type)
+        return f"Body: {message}"
+    where = {"body": "Body field", "query": "Query parameter", "path": "Path parameter", "header": "Header"}
+    label = where.get(str(source), "Field")
+    return f"{label} {key}: {message}" if key else message
+
+
+def _framework_detail(request: Request[Any, Any, Any], exc: HTTPException, phrase: str) -> str:
+    """What to change, for a rejection Litestar made before our handlers ran."""
+    detail = str(exc.detail or "")
+    if isinstance(exc, ValidationException) and (messages := _field_messages(exc.extra)):
+        if any(item.get("message") == "The request body is missing." for item in messages):
+            return "The request body is missing: send a JSON object with Content-Type: application/json."
+        return "; ".join(_describe(item) for item in messages) + "."
+    if detail.startswith("JSON is malformed") or detail == "Input data was truncated":
+        reason = detail.removeprefix("JSON is malformed: ").lower() if ":" in detail else detail.lower()
+        return f"The request body is not valid JSON ({reason}). Send one JSON object."
+    if detail and detail != phrase:
+        return detail if detail.endswith(".") else f"{detail}."
+    if exc.status_code == 404:
+        return f"There is no route {request.url.path}. The API's routes are listed at /schema/openapi.json."
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("allow") or (exc.headers or {}).get("Allow")
+        suffix = f"; use {allowed}" if allowed else ""
+        return f"{request.method} is not allowed on {request.url.path}{suffix}."
+    return f"{phrase}."
+
+
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    """Litestar's own HTTP errors (malformed JSON, validation, unknown route, wrong method...) as problem+json whose
+    ``detail`` says what to change. The stock problem-details conversion puts the message in ``title`` and leaves
+    ``detail`` as the bare status phrase ("Bad Request")."""
+    try:
+        phrase = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        phrase = "Error"
+    if exc.status_code >= 500:  # a framework 5xx (e.g. a failing dependency) is ours: never echo its text
+        return unexpected_error_handler(request, exc)
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": _sentence(phrase),
+        "status": exc.status_code,
+        "detail": _framework_detail(request, exc, phrase),
+    }
+    if isinstance(exc, ValidationException) and (messages := _field_messages(exc.extra)):
+        body["extra"] = messages
+    elif isinstance(exc.extra, dict):
+        body.update(exc.extra)
+    return Response(content=body, status_code=exc.status_code, media_type=PROBLEM_JSON, headers=exc.headers)
+
+
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """Last resort: an unexpected failure is still problem+json, logged with the request id, never leaking internals."""
     request.logger.exception("unhandled error", exc_info=exc)
@@ -113,6 +187,7 @@ __all__ = [
     "ServiceUnavailable",
     "Unauthorized",
     "ValidationFailed",
+    "http_exception_handler",
     "store_unavailable_handler",
     "unexpected_error_handler",
 ]

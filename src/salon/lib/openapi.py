@@ -1,0 +1,111 @@
+"""The OpenAPI document tells the truth about errors: every error response is ``application/problem+json`` (a
+``Problem``), signed-in operations list 401, operations on an id list 404, and a ``default`` response covers the
+rest (403, 409, 422, 429, 503...). Litestar on its own documents only a 400 whose body (``status_code``,
+``detail``, ``extra``) and media type (``application/json``) are not what salon sends."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from litestar._openapi.plugin import OpenAPIPlugin  # no public hook edits the built document; tests/system cover it
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
+
+from salon.lib.errors import PROBLEM_JSON
+
+if TYPE_CHECKING:
+    from litestar import Litestar
+    from litestar.openapi.spec import OpenAPI
+
+METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+PROBLEM = Schema(
+    type=OpenAPIType.OBJECT,
+    title="Problem",
+    description="RFC 9457 problem details (docs/api.md, Errors); extra members may appear (code, retry_after, ...)",
+    required=["status", "title", "detail"],
+    properties={
+        "type": Schema(type=OpenAPIType.STRING),
+        "title": Schema(type=OpenAPIType.STRING),
+        "status": Schema(type=OpenAPIType.INTEGER),
+        "detail": Schema(type=OpenAPIType.STRING, description="what to change, written for a person"),
+        "extra": Schema(
+            type=OpenAPIType.ARRAY,
+            description="for a 400 from validation: each offending field",
+            items=Schema(
+                type=OpenAPIType.OBJECT,
+                properties={
+                    "message": Schema(type=OpenAPIType.STRING),
+                    "key": Schema(type=OpenAPIType.STRING),
+                    "source": Schema(type=OpenAPIType.STRING),
+                },
+            ),
+        ),
+        "code": Schema(type=OpenAPIType.STRING, description="a stable reason where clients branch on it"),
+        "retry_after": Schema(type=OpenAPIType.INTEGER, description="seconds, on 429"),
+        "request_id": Schema(one_of=[Schema(type=OpenAPIType.STRING), Schema(type=OpenAPIType.NULL)]),
+    },
+)
+
+DESCRIPTIONS = {
+    400: "The request is malformed: JSON that does not parse, or a field or parameter of the wrong type or out of "
+    "range (`detail` and `extra` name it)",
+    401: "Not signed in, or the access token is invalid or expired",
+    404: "No such resource that you can see",
+}
+DEFAULT = "Any other error, as problem+json: 403, 409, 422, 429 (with Retry-After), 503 (with Retry-After)..."
+
+
+def _problem(description: str) -> OpenAPIResponse:
+    return OpenAPIResponse(
+        description=description,
+        content={PROBLEM_JSON: OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))},
+    )
+
+
+def _public_operations(app: Litestar) -> set[tuple[str, str]]:
+    public: set[tuple[str, str]] = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if handler.opt.get("public"):
+                public.update((route.path_format, method.lower()) for method in getattr(handler, "http_methods", ()))
+    return public
+
+
+def document_problems(openapi: OpenAPI, public: set[tuple[str, str]], api_prefix: str) -> None:
+    """Rewrite ``openapi`` in place (see the module docstring)."""
+    if openapi.components.schemas is None:
+        openapi.components.schemas = {}
+    openapi.components.schemas["Problem"] = PROBLEM
+    for path, item in (openapi.paths or {}).items():
+        for method in METHODS:
+            operation = getattr(item, method, None)
+            if operation is None or not path.startswith(api_prefix):
+                continue
+            responses: dict[str, Any] = operation.responses or {}
+            for code in list(responses):
+                if code.isdigit() and int(code) >= 400:
+                    responses[code] = _problem(DESCRIPTIONS.get(int(code), responses[code].description))
+            if (path, method) not in public:
+                responses.setdefault("401", _problem(DESCRIPTIONS[401]))
+            if "{" in path:
+                responses.setdefault("404", _problem(DESCRIPTIONS[404]))
+            responses["default"] = _problem(DEFAULT)
+            operation.responses = dict(sorted(responses.items(), key=lambda kv: (not kv[0].isdigit(), kv[0])))
+
+
+class _ProblemsDocumented(OpenAPIPlugin):
+    """Litestar's OpenAPI plugin, whose built document (built lazily, once) goes through ``document_problems``."""
+
+    __slots__ = ()
+    api_prefix = "/api/"
+
+    def _build_openapi(self) -> OpenAPI:
+        openapi = super()._build_openapi()
+        document_problems(openapi, _public_operations(self.app), self.api_prefix)
+        return openapi
+
+
+def install(app: Litestar) -> None:
+    """Make ``app``'s OpenAPI plugin document problems (its instance keeps the routes it has collected)."""
+    plugin = app.plugins.get(OpenAPIPlugin)
+    plugin.__class__ = _ProblemsDocumented
