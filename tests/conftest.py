@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import QueryLog
+from tests.helpers import QueryLog, ValkeyLog, resp_command_names, valkey_log_measuring
 
 _TMP = Path(tempfile.mkdtemp(prefix="salon-test-"))
 
@@ -244,3 +244,29 @@ async def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, interval:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+@pytest.fixture
+def valkey_log(query_log: QueryLog, monkeypatch: pytest.MonkeyPatch) -> ValkeyLog:
+    import redis.asyncio.connection as redis_connection
+    import valkey.asyncio.connection as valkey_connection
+
+    log = ValkeyLog(query_log)
+    for module in (valkey_connection, redis_connection):
+        original = module.AbstractConnection.send_packed_command
+
+        def recording(original: Any) -> Any:
+            async def send_packed_command(self: Any, command: Any, check_health: bool = True) -> None:
+                if valkey_log_measuring.get():
+                    if isinstance(command, str):
+                        command = command.encode()
+                    if not isinstance(command, bytes | bytearray | memoryview):
+                        command = list(command)  # an iterable of chunks: read it once, send the same chunks
+                    packed = b"".join(command) if isinstance(command, list) else bytes(command)
+                    log.trips.append((len(query_log.statements), resp_command_names(packed)))
+                await original(self, command, check_health)
+
+            return send_packed_command
+
+        monkeypatch.setattr(module.AbstractConnection, "send_packed_command", recording(original))
+    return log

@@ -12,8 +12,8 @@ import pytest
 
 from salon.lib import auth
 from salon.lib.auth import issue_access_token
-from tests.helpers import create_user
 from tests.conftest import wait_for
+from tests.helpers import create_user
 
 ME = "/api/v1/users/me"
 
@@ -61,7 +61,9 @@ async def test_an_altered_copy_of_a_remembered_token_is_refused(client: httpx.As
     user = await create_user(client)
     assert (await client.get(ME, headers=user.headers)).status_code == 200
     header, payload, signature = user.access_token.split(".")
-    forged_claims = jwt.decode(user.access_token, options={"verify_signature": False}) | {"sub": "00000000-0000-0000-0000-000000000000"}
+    forged_claims = jwt.decode(user.access_token, options={"verify_signature": False}) | {
+        "sub": "00000000-0000-0000-0000-000000000000"
+    }
     forged_payload = jwt.encode(forged_claims, "not-the-secret-of-this-app-at-all-32b", algorithm="HS256").split(".")[1]
 
     for altered in (f"{header}.{forged_payload}.{signature}", f"{header}.{payload}.{signature[:-2]}AA"):

@@ -9,8 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from tests.feed.helpers import feed
-from tests.helpers import QueryLog, TestUser
-from tests.posts.conftest import ValkeyLog
+from tests.helpers import QueryLog, TestUser, ValkeyLog
 from tests.posts.helpers import new_post
 
 # Round trips of one create, counted by ``query_log`` (statements plus BEGIN/COMMIT). Before the create was one

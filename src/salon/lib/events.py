@@ -113,11 +113,13 @@ async def _append_and_announce_all(name: str, payload: str, targets: list[str]) 
     client = valkey_client.client()
     script = _append_and_announce(client)
     bounds = (settings.events_log_max_length, settings.events_log_max_age_seconds * 1000)
-    async with client.pipeline(transaction=False) as pipe:
-        for user_id in targets:
-            keys = [user_log_key(user_id), user_channel(user_id)]
-            await script(keys=keys, args=[*bounds, name, payload], client=pipe)
-        await pipe.execute()
+    calls = [
+        valkey_client.ScriptCall(script, [user_log_key(user_id), user_channel(user_id)], [*bounds, name, payload])
+        for user_id in targets
+    ]
+    for result in await valkey_client.run_scripts(calls, connection=client):
+        if isinstance(result, Exception):
+            raise result
 
 
 # Domain events --------------------------------------------------------------------------------------------------

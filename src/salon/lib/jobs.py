@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,12 +27,11 @@ from saq.job import Job, Status
 from saq.queue.redis import RedisQueue
 from saq.utils import now
 from valkey.exceptions import ConnectionError as ValkeyConnectionError
-from valkey.exceptions import NoScriptError
 from valkey.exceptions import TimeoutError as ValkeyTimeoutError
 
 from salon.lib import db
 from salon.lib import valkey as valkey_client
-from salon.lib.valkey import normalise_url
+from salon.lib.valkey import ScriptCall, normalise_url
 
 log = logging.getLogger("salon.jobs")
 
@@ -184,17 +183,6 @@ def _saq_enqueue(client: Any) -> Any:
     return _saq_enqueue_script
 
 
-@dataclass(frozen=True)
-class ScriptCall:
-    """One call of a registered Valkey script (``client.register_script``): sent as EVALSHA, loaded when missing."""
-
-    script: Any
-    keys: Sequence[Any]
-    args: Sequence[Any]
-    description: str = ""
-    detail: Any = None  # logged when the call fails (a job's arguments, so it can be enqueued again by hand)
-
-
 @dataclass
 class Batch:
     """What a ``batch()`` block sends after commit: jobs as ``(queue, job name, options and kwargs)``, then calls."""
@@ -273,24 +261,9 @@ async def _send(collected: Batch) -> None:
 
 
 async def _run(client: Any, calls: list[ScriptCall]) -> list[tuple[ScriptCall, Exception]]:
-    """Send ``calls`` in one pipeline (EVALSHA). A script the server does not know (after a restart or SCRIPT FLUSH)
-    is loaded and its calls sent again: a second round trip only then. Returns the calls that failed."""
-    results = list(await _pipeline(client, calls))
-    missing = [index for index, result in enumerate(results) if isinstance(result, NoScriptError)]
-    if missing:
-        for script in {id(calls[index].script): calls[index].script for index in missing}.values():
-            script.sha = await client.script_load(script.script)
-        again = await _pipeline(client, [calls[index] for index in missing])
-        for index, result in zip(missing, again, strict=True):
-            results[index] = result
+    """Send ``calls`` in one pipeline; return the calls that failed."""
+    results = await valkey_client.run_scripts(calls, connection=client)
     return [(call, result) for call, result in zip(calls, results, strict=True) if isinstance(result, Exception)]
-
-
-async def _pipeline(client: Any, calls: Sequence[ScriptCall]) -> list[Any]:
-    async with client.pipeline(transaction=False) as pipe:
-        for call in calls:
-            pipe.evalsha(call.script.sha, len(call.keys), *call.keys, *call.args)
-        return await pipe.execute(raise_on_error=False)  # type: ignore[no-any-return]
 
 
 def cron_jobs() -> list[CronJob]:

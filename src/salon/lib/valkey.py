@@ -9,9 +9,12 @@ stalled the process for seconds while it opened them). ``blocking_client()`` is 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from valkey.asyncio import BlockingConnectionPool, Valkey
+from valkey.exceptions import NoScriptError
 
 POOL_WAIT_SECONDS = 15  # then the request fails with 503 (salon.lib.errors.store_unavailable_handler)
 _OPTIONS: dict[str, Any] = {"decode_responses": True, "socket_connect_timeout": 2, "socket_timeout": 5}
@@ -64,3 +67,38 @@ def blocking_client() -> Any:
     if _blocking is None:
         raise RuntimeError("Valkey is not connected: this code must run inside the app or worker lifespan")
     return _blocking
+
+
+@dataclass(frozen=True)
+class ScriptCall:
+    """One call of a registered Valkey script (``client.register_script``): sent as EVALSHA, loaded when missing."""
+
+    script: Any
+    keys: Sequence[Any]
+    args: Sequence[Any]
+    description: str = ""
+    detail: Any = None  # logged when the call fails (a job's arguments, so it can be enqueued again by hand)
+
+
+async def run_scripts(calls: Sequence[ScriptCall], *, connection: Any = None) -> list[Any]:
+    """Send ``calls`` in ONE pipeline of EVALSHAs and return their results in order, an error in place of a call that
+    failed (nothing is raised for those). A script the server does not know (after a restart or SCRIPT FLUSH) is
+    loaded and its calls sent again: a second round trip only then. (valkey-py's own ``script(client=pipeline)``
+    sends ``SCRIPT EXISTS`` first, a round trip more every time.)"""
+    connection = connection or client()
+    results = list(await _pipeline(connection, calls))
+    missing = [index for index, result in enumerate(results) if isinstance(result, NoScriptError)]
+    if missing:
+        for script in {id(calls[index].script): calls[index].script for index in missing}.values():
+            script.sha = await connection.script_load(script.script)
+        again = await _pipeline(connection, [calls[index] for index in missing])
+        for index, result in zip(missing, again, strict=True):
+            results[index] = result
+    return results
+
+
+async def _pipeline(connection: Any, calls: Sequence[ScriptCall]) -> list[Any]:
+    async with connection.pipeline(transaction=False) as pipe:
+        for call in calls:
+            pipe.evalsha(call.script.sha, len(call.keys), *call.keys, *call.args)
+        return await pipe.execute(raise_on_error=False)  # type: ignore[no-any-return]
