@@ -9,6 +9,7 @@ from typing import Any
 from salon.lib import valkey as valkey_client
 from salon.realtime import presence
 from salon.realtime.leases import LeaseKeeper
+from tests.helpers import ValkeyLog
 
 ALICE = "0190a000-0000-7000-8000-0000000000a1"
 BOB = "0190a000-0000-7000-8000-0000000000b2"
@@ -32,6 +33,20 @@ async def test_one_renewal_extends_the_lease_of_every_stream_of_the_process(app:
 
     for user_id, stream_id in streams:
         assert await lease_ends(user_id, stream_id) >= before + keeper.lease_ms - 50
+
+
+async def test_a_batch_of_renewals_is_one_round_trip(app: Any, valkey_log: ValkeyLog) -> None:
+    keeper = LeaseKeeper(heartbeat_seconds=1.0)
+    streams = ((ALICE, "alices-phone"), (ALICE, "alices-laptop"), (BOB, "bobs-phone"))
+    for user_id, stream_id in streams:
+        await presence.stream_opened(user_id, stream_id, lease_ms=1_000)  # (loads the script)
+        keeper.add(stream_id, user_id)
+
+    with valkey_log.measuring():
+        await keeper.renew_all()
+
+    # valkey-py's script call in a pipeline sent SCRIPT EXISTS first: two trips per batch
+    assert [names for _, names in valkey_log.trips] == [["EVALSHA"] * 3]
 
 
 async def test_a_forgotten_stream_keeps_its_close_through_later_renewals(app: Any) -> None:

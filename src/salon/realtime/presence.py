@@ -78,11 +78,16 @@ async def renew_leases(streams: list[tuple[str, str]], lease_ms: int) -> set[str
         return set()
     script = _open_script()
     now = _now_ms()
-    async with valkey_client.client().pipeline(transaction=False) as pipe:
-        for stream_id, user_id in streams:
-            keys = [_streams_key(user_id), _state_key(user_id)]
-            await script(keys=keys, args=[stream_id, now + lease_ms, now, lease_ms * 4], client=pipe)
-        replies = await pipe.execute()
+    calls = [
+        valkey_client.ScriptCall(
+            script, [_streams_key(user_id), _state_key(user_id)], [stream_id, now + lease_ms, now, lease_ms * 4]
+        )
+        for stream_id, user_id in streams
+    ]
+    replies = await valkey_client.run_scripts(calls)
+    for reply in replies:
+        if isinstance(reply, Exception):
+            raise reply
     return {user_id for (_, user_id), became in zip(streams, replies, strict=True) if int(became)}
 
 
