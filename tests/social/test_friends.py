@@ -110,3 +110,26 @@ async def test_friend_request_input_errors(client: httpx.AsyncClient, make_users
     assert unknown.status_code == 404
     assert missing_field.status_code == 400
     assert bad_direction.status_code == 400
+
+
+async def test_a_friend_request_body_with_an_unknown_field_is_rejected(client: httpx.AsyncClient, make_users) -> None:
+    """Found by the fuzz pass: this was the one request body that ignored unknown fields (201, request sent)."""
+    alice, _bob = await make_users("alice", "bob")
+    response = await client.post(
+        "/api/v1/friends/requests", json={"username": "bob", "usernme": "bob"}, headers=alice.headers
+    )
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "usernme" in response.json()["detail"]
+    assert (await client.get("/api/v1/friends/requests?direction=outgoing", headers=alice.headers)).json()[
+        "items"
+    ] == []
+
+
+async def test_openapi_documents_the_200_of_a_repeated_friend_request(client: httpx.AsyncClient) -> None:
+    """A repeated request answers 200 with the pending one; the document listed only 201."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    responses = schema["paths"]["/api/v1/friends/requests"]["post"]["responses"]
+    view = {"$ref": "#/components/schemas/FriendRequestView"}
+    assert responses["201"]["content"]["application/json"]["schema"] == view
+    assert responses["200"]["content"]["application/json"]["schema"] == view

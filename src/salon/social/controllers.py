@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from litestar import Controller, Response, delete, get, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -102,7 +103,11 @@ class FriendsController(Controller):
         """End a friendship (404 when you are not friends)."""
         await services.remove_friend(viewer.uuid, username)
 
-    @post("/requests", operation_id="sendFriendRequest")
+    @post(
+        "/requests",
+        operation_id="sendFriendRequest",
+        responses={HTTP_200_OK: ResponseSpec(FriendRequestView, description="You had asked before: the pending one")},
+    )
     async def send_request(self, viewer: SignedIn, data: JSONBody[FriendRequestCreate]) -> Response[FriendRequestView]:
         """Ask someone to be friends: 201 with the new request, 200 with the pending one when you asked before.
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
+
+from salon.lib.schemas import RequestBody
 
 
 class UserSummary(msgspec.Struct, frozen=True):
@@ -49,8 +51,8 @@ class MuteState(msgspec.Struct, frozen=True):
     muting: bool
 
 
-class FriendRequestCreate(msgspec.Struct, frozen=True):
-    username: str
+class FriendRequestCreate(RequestBody):
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=64, description="who to ask")]
 
 
 class FriendRequestView(msgspec.Struct, frozen=True):
