@@ -84,3 +84,14 @@ async def test_openapi_documents_errors_as_problems(client: httpx.AsyncClient) -
                 errors = {code: r for code, r in operation["responses"].items() if not code.startswith(("1", "2", "3"))}
                 assert "default" in errors, (method, path)
                 assert all(r["content"] == problem for r in errors.values()), (method, path)
+
+
+async def test_openapi_documents_event_streams_as_text_event_stream(client: httpx.AsyncClient) -> None:
+    """Sending an AI message answers a stream; the document said application/json (found by the fuzz pass)."""
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    for path, method in (
+        ("/api/v1/ai/conversations/{conversation_id}/messages", "post"),
+        ("/api/v1/ai/conversations/{conversation_id}/messages/{message_id}/stream", "get"),
+        ("/api/v1/events", "get"),
+    ):
+        assert list(paths[path][method]["responses"]["200"]["content"]) == ["text/event-stream"], (method, path)

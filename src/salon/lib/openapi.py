@@ -1,14 +1,17 @@
-"""The OpenAPI document tells the truth about errors: every error response is ``application/problem+json`` (a
-``Problem``), signed-in operations list 401, operations on an id list 404, and a ``default`` response covers the
-rest (403, 409, 422, 429, 503...). Litestar on its own documents only a 400 whose body (``status_code``,
-``detail``, ``extra``) and media type (``application/json``) are not what salon sends."""
+"""The OpenAPI document tells the truth about errors and streams: every error response is
+``application/problem+json`` (a ``Problem``), signed-in operations list 401, operations on an id list 404, a
+``default`` response covers the rest (403, 409, 422, 429, 503...), and an operation that streams Server-Sent Events
+documents ``text/event-stream``. Litestar on its own documents only a 400 whose body (``status_code``, ``detail``,
+``extra``) and media type (``application/json``) are not what salon sends, and ``application/json`` for streams."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from litestar._openapi.plugin import OpenAPIPlugin  # no public hook edits the built document; tests/system cover it
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Reference, Schema
+from litestar.response import ServerSentEvent
 
 from salon.lib.errors import PROBLEM_JSON
 
@@ -62,13 +65,37 @@ def _problem(description: str) -> OpenAPIResponse:
     )
 
 
-def _public_operations(app: Litestar) -> set[tuple[str, str]]:
-    public: set[tuple[str, str]] = set()
+def _operations(app: Litestar, wanted: Callable[[Any], bool]) -> set[tuple[str, str]]:
+    """(path, method) of the operations whose route handler ``wanted`` picks."""
+    found: set[tuple[str, str]] = set()
     for route in app.routes:
         for handler in getattr(route, "route_handlers", ()):
-            if handler.opt.get("public"):
-                public.update((route.path_format, method.lower()) for method in getattr(handler, "http_methods", ()))
-    return public
+            if wanted(handler):
+                found.update((route.path_format, method.lower()) for method in getattr(handler, "http_methods", ()))
+    return found
+
+
+def _is_public(handler: Any) -> bool:
+    return bool(handler.opt.get("public"))
+
+
+def _streams_events(handler: Any) -> bool:
+    returns = getattr(getattr(handler, "parsed_fn_signature", None), "return_type", None)
+    annotation = getattr(returns, "annotation", None)
+    return isinstance(annotation, type) and issubclass(annotation, ServerSentEvent)
+
+
+def document_streams(openapi: OpenAPI, streams: set[tuple[str, str]]) -> None:
+    """A handler returning ``ServerSentEvent`` answers ``text/event-stream`` (Litestar documents JSON)."""
+    for path, method in streams:
+        operation = getattr((openapi.paths or {}).get(path), method, None)
+        for code, response in (operation.responses or {}).items() if operation else ():
+            if code.startswith("2") and isinstance(response, OpenAPIResponse) and response.content:
+                response.content = {
+                    "text/event-stream": OpenAPIMediaType(
+                        schema=Schema(type=OpenAPIType.STRING, description="SSE frames: id, event, data (docs/api.md)")
+                    )
+                }
 
 
 def document_problems(openapi: OpenAPI, public: set[tuple[str, str]], api_prefix: str) -> None:
@@ -101,7 +128,8 @@ class _ProblemsDocumented(OpenAPIPlugin):
 
     def _build_openapi(self) -> OpenAPI:
         openapi = super()._build_openapi()
-        document_problems(openapi, _public_operations(self.app), self.api_prefix)
+        document_problems(openapi, _operations(self.app, _is_public), self.api_prefix)
+        document_streams(openapi, _operations(self.app, _streams_events))
         return openapi
 
 
