@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+from asyncpg.exceptions import CharacterNotInRepertoireError
 from granian.utils.proxies import wrap_asgi_with_proxy_headers
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -28,7 +29,12 @@ from salon.lib import auth, db, gc_tuning, jobs, shutdown
 from salon.lib import logging as salon_logging
 from salon.lib import openapi as salon_openapi
 from salon.lib import valkey as valkey_client
-from salon.lib.errors import http_exception_handler, store_unavailable_handler, unexpected_error_handler
+from salon.lib.errors import (
+    http_exception_handler,
+    nul_character_handler,
+    store_unavailable_handler,
+    unexpected_error_handler,
+)
 from salon.lib.request_context import RequestContextMiddleware
 from salon.realtime import hub as realtime_hub
 from salon.settings import Settings, get_settings, trusted_proxies
@@ -136,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         on_app_init=[jwt_auth.on_app_init],
         exception_handlers={
             HTTPException: http_exception_handler,
+            CharacterNotInRepertoireError: nul_character_handler,  # a NUL the client sent reached Postgres
             Exception: unexpected_error_handler,
             ValkeyConnectionError: store_unavailable_handler,
             ValkeyTimeoutError: store_unavailable_handler,

@@ -95,3 +95,17 @@ async def test_openapi_documents_event_streams_as_text_event_stream(client: http
         ("/api/v1/events", "get"),
     ):
         assert list(paths[path][method]["responses"]["200"]["content"]) == ["text/event-stream"], (method, path)
+
+
+async def test_a_nul_character_in_text_is_a_400_not_a_500(client: httpx.AsyncClient) -> None:
+    """Postgres text cannot hold U+0000: a NUL in a login, a search or a username reached the database and was a 500
+    (found by the fuzz pass, in the accounts, search and social services alike)."""
+    alice = await create_user(client)
+    responses = [
+        await client.post("/api/v1/auth/login", json={"login": "a\u0000b", "password": "x"}),
+        await client.get("/api/v1/search", params={"q": "a\u0000b"}, headers=alice.headers),
+        await client.post("/api/v1/friends/requests", json={"username": "a\u0000b"}, headers=alice.headers),
+    ]
+    for response in responses:
+        body = _problem(response, 400)
+        assert "NUL" in str(body["detail"]), body

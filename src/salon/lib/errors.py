@@ -168,6 +168,13 @@ def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) ->
     return _problem(request, HTTP_500_INTERNAL_SERVER_ERROR, "Internal server error", detail)
 
 
+def nul_character_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """Postgres text cannot hold U+0000, and salon never writes one itself: the NUL came from the client, in any
+    string it sent (a body field, a query or path parameter). A 400, not a 500."""
+    detail = "Text may not contain the NUL character (U+0000, \\u0000). Remove it and send the request again."
+    return _problem(request, 400, "Bad request", detail)
+
+
 def store_unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """Valkey unreachable, or no pooled connection free within its wait (a burst beyond what the process can serve):
     503 with Retry-After, not a 500, since nothing about the request was wrong."""
@@ -188,6 +195,7 @@ __all__ = [
     "Unauthorized",
     "ValidationFailed",
     "http_exception_handler",
+    "nul_character_handler",
     "store_unavailable_handler",
     "unexpected_error_handler",
 ]
