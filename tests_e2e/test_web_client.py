@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pyotp
@@ -189,3 +191,151 @@ def test_a_goal_with_a_check_in_and_its_coach(open_page: Callable[..., Page]) ->
     page.get_by_role("button", name="Talk to the coach").click()
     expect(page.get_by_role("region", name="AI conversation")).to_be_visible()
     expect(page.get_by_label("Message", exact=True)).to_be_visible()
+
+
+def test_an_own_post_is_edited_with_its_history_then_deleted(open_page: Callable[..., Page]) -> None:
+    page = open_page("hana")
+    sign_up(page, unique_name("hana"), "Hana Editor")
+    page.get_by_label("Post text").fill("First draft of a thought")
+    page.get_by_role("form", name="New post").get_by_role("button", name="Post").click()
+    # By its id: while the editor is open the text is a textarea's value, not the card's text.
+    post_id = page.get_by_role("article").filter(has_text="First draft of a thought").get_attribute("data-post-id")
+    post = page.locator(f'article[data-post-id="{post_id}"]')
+    post.get_by_role("button", name="More actions").click()
+    expect(post.get_by_role("button", name="Report post")).to_have_count(0)
+    post.get_by_role("button", name="Edit post").click()
+    editor = post.get_by_label("Edit post text")
+    expect(editor).to_be_focused()
+    expect(editor).to_have_value("First draft of a thought")
+
+    # The API's rule, in its words: an edit cannot empty the post.
+    editor.fill("   ")
+    post.get_by_role("button", name="Save").click()
+    expect(post.get_by_role("alert")).to_have_text("A post needs some text: content is empty.")
+
+    editor.fill("Second draft, now with #edits")
+    post.get_by_role("button", name="Save").click()
+    edited = page.get_by_role("article").filter(has_text="Second draft")
+    expect(edited.get_by_role("link", name="#edits")).to_be_visible()
+    expect(page.get_by_label("Edit post text")).to_have_count(0)
+    expect(edited.get_by_role("button", name="More actions")).to_be_focused()
+    edited.get_by_role("button", name=re.compile("^edited")).click()
+    expect(edited.get_by_role("listitem").filter(has_text="First draft of a thought")).to_be_visible()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    edited.get_by_role("button", name="More actions").click()
+    edited.get_by_role("button", name="Delete post").click()
+    expect(page.get_by_text("This post was deleted.")).to_be_visible()
+    expect(page.get_by_role("article")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_text("Your feed is empty.")).to_be_visible()
+
+
+def _register(stack: Stack, username: str, display_name: str) -> dict[str, str]:
+    body = {
+        "username": username,
+        "email": f"{username}@example.com",
+        "password": PASSWORD,
+        "display_name": display_name,
+    }
+    response = httpx.post(f"{stack.url}/api/v1/auth/register", json=body)
+    response.raise_for_status()
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def _a_post_in_bobs_feed(stack: Stack, page: Page, text: str) -> tuple[str, str, dict[str, str]]:
+    """Alice posts `text`; Bob follows her and signs in in `page`, where her post is in his feed.
+    Answers (alice's username, the post's id, Bob's headers)."""
+    alice_name, bob_name = unique_name("alice"), unique_name("bob")
+    alice = _register(stack, alice_name, "Alice Liddell")
+    bob = _register(stack, bob_name, "Bob Builder")
+    post_id = httpx.post(f"{stack.url}/api/v1/posts", headers=alice, json={"content": text}).json()["id"]
+    httpx.post(f"{stack.url}/api/v1/users/{alice_name}/follow", headers=bob).raise_for_status()
+    # Following brings her recent posts into his feed by a worker job: wait (bounded) until it has run.
+    deadline = time.monotonic() + 15
+    while post_id not in {item["post"]["id"] for item in _feed(stack, bob)}:
+        assert time.monotonic() < deadline, "the followed author's post never reached the feed"
+        time.sleep(0.2)
+
+    page.goto("/#/signin")
+    page.get_by_label("Username or email").fill(bob_name)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    expect(page.get_by_role("article").filter(has_text=text)).to_be_visible()
+    return alice_name, post_id, bob
+
+
+def _feed(stack: Stack, headers: dict[str, str]) -> list[dict[str, Any]]:
+    response = httpx.get(f"{stack.url}/api/v1/feed", headers=headers, params={"algorithm": "chronological"})
+    return list(response.json()["items"])
+
+
+def test_blocking_someone_takes_their_post_out_of_the_feed(open_page: Callable[..., Page], stack: Stack) -> None:
+    page = open_page("bob")
+    alice_name, _, bob = _a_post_in_bobs_feed(stack, page, "Curiouser and curiouser")
+    page.get_by_role("article").get_by_role("link", name=re.compile("Alice Liddell")).click()
+    expect(page.get_by_role("heading", name="Alice Liddell")).to_be_visible()
+    expect(page.get_by_role("button", name="Following")).to_be_visible()
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Block", exact=True).click()
+    unblock = page.get_by_role("button", name="Unblock")
+    expect(unblock).to_have_attribute("aria-pressed", "true")
+    expect(unblock).to_be_focused()
+    for name in ("Following", "Follow", "Message", "Add friend"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_have_count(0)
+    expect(page.get_by_text(f"You blocked @{alice_name}.")).to_be_visible()
+    expect(page.get_by_role("article")).to_have_count(0)
+    page.screenshot(path=ARTIFACTS / "profile-blocked.png")
+
+    page.get_by_role("link", name="Home").click()
+    expect(page.get_by_text("Your feed is empty.")).to_be_visible()
+    expect(page.get_by_role("article")).to_have_count(0)
+    relation = httpx.get(f"{stack.url}/api/v1/users/{alice_name}/relationship", headers=bob).json()
+    assert relation["blocking"] is True
+    assert relation["following"] is False
+
+    # Unblocking gives the buttons back (the block ended the follow: it is not restored).
+    page.goto(f"/#/@{alice_name}")
+    page.get_by_role("button", name="Unblock").click()
+    expect(page.get_by_role("button", name="Block", exact=True)).to_have_attribute("aria-pressed", "false")
+    expect(page.get_by_role("button", name="Follow", exact=True)).to_be_visible()
+    expect(page.get_by_role("article").filter(has_text="Curiouser and curiouser")).to_be_visible()
+
+
+def test_muting_someone_is_remembered_and_quiets_the_feed(open_page: Callable[..., Page], stack: Stack) -> None:
+    page = open_page("bob")
+    alice_name, _, _ = _a_post_in_bobs_feed(stack, page, "We're all mad here")
+    page.goto(f"/#/@{alice_name}")
+    page.get_by_role("button", name="Mute", exact=True).click()
+    expect(page.get_by_role("button", name="Unmute")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_text(f"Muted: posts by @{alice_name} stay out of your feeds")).to_be_visible()
+    # Muting is not blocking: still following, and her profile still lists the post.
+    expect(page.get_by_role("button", name="Following")).to_be_visible()
+    expect(page.get_by_role("article").filter(has_text="We're all mad here")).to_be_visible()
+
+    page.reload()
+    expect(page.get_by_role("button", name="Unmute")).to_have_attribute("aria-pressed", "true")
+    page.get_by_role("link", name="Home").click()
+    expect(page.get_by_text("Your feed is empty.")).to_be_visible()
+
+
+def test_reporting_a_post_reaches_the_moderators(open_page: Callable[..., Page], stack: Stack) -> None:
+    page = open_page("bob")
+    _, post_id, bob = _a_post_in_bobs_feed(stack, page, "Buy cheap watches here")
+    post = page.get_by_role("article").filter(has_text="Buy cheap watches here")
+    post.get_by_role("button", name="More actions").click()
+    expect(post.get_by_role("button", name="Edit post")).to_have_count(0)
+    post.get_by_role("button", name="Report post").click()
+    dialog = page.get_by_role("dialog", name="Report post")
+    dialog.get_by_role("group", name="Why are you reporting this?").get_by_label("Spam").check()
+    dialog.get_by_label("Anything the moderators should know").fill("Posted in every thread")
+    dialog.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("status").filter(has_text="Your report was sent to the moderators")).to_be_visible()
+    expect(dialog).to_have_count(0)
+
+    reports = httpx.get(f"{stack.url}/api/v1/reports", headers=bob).json()["items"]
+    assert [(r["subject_type"], r["subject_id"], r["reason"], r["note"]) for r in reports] == [
+        ("post", post_id, "spam", "Posted in every thread")
+    ]

@@ -55,6 +55,7 @@ const ICONS = {
   plus: "M11 4h2v7h7v2h-7v7h-2v-7H4v-2h7z",
   logout: "M10 3h9v18h-9v-2h7V5h-7zm-1 5 1.4 1.4L8.8 11H15v2H8.8l1.6 1.6L9 16l-4-4z",
   back: "M20 11H7.8l5.6-5.6L12 4l-8 8 8 8 1.4-1.4L7.8 13H20z",
+  more: "M5 10a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm7 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm7 0a2 2 0 1 0 0 4 2 2 0 0 0 0-4z",
 };
 
 /** An inline SVG icon, hidden from assistive technology (buttons carry their own labels). */

@@ -1,8 +1,10 @@
-// Post cards: rich text from entities, media, and the like / repost / quote / bookmark / reply actions.
+// Post cards: rich text from entities, media, the like / repost / quote / bookmark / reply actions, and a "More actions"
+// menu (edit / delete your own post, report someone else's; post-tools.js).
 
 import { api } from "./api.js";
 import { avatar, busy, displayName, formatCount, h, icon, timeAgo } from "./dom.js";
 import { openComposer } from "./compose.js";
+import { editHistory, postMenu } from "./post-tools.js";
 
 const VISIBILITY_LABELS = { public: "Public", followers: "Followers", friends: "Friends", private: "Only me" };
 const mediaCache = new Map();
@@ -47,7 +49,7 @@ function mediaGrid(ids) {
   return grid;
 }
 
-function authorLine(post, { link = true } = {}) {
+function authorLine(post, { link = true, edited = null } = {}) {
   const author = post.author;
   return h("div.post-meta", {},
     h("a.author", { href: `#/@${encodeURIComponent(author.username)}` },
@@ -55,7 +57,7 @@ function authorLine(post, { link = true } = {}) {
     h("span.dot", { "aria-hidden": "true" }, "·"),
     link ? h("a.post-time", { href: `#/posts/${post.id}` }, timeAgo(post.created_at)) : timeAgo(post.created_at),
     post.visibility !== "public" ? h("span.badge", {}, VISIBILITY_LABELS[post.visibility] || post.visibility) : null,
-    post.edited_at ? h("span.muted", {}, "edited") : null,
+    edited,
   );
 }
 
@@ -90,7 +92,7 @@ function toggleButton({ label, activeLabel, iconName, active, count, onToggle, k
   return button;
 }
 
-function actions(post) {
+function actions(post, menu) {
   const path = `/posts/${post.id}`;
   const method = (on) => (on ? "POST" : "DELETE");
   return h("div.post-actions", {},
@@ -124,26 +126,41 @@ function actions(post) {
         return { active: body.bookmarked };
       },
     }),
+    menu,
   );
 }
 
 /** A post in a list. `context` is a line above it ("Alice reposted"); `focus` renders it large (post detail). */
-export function postCard(post, { context, focus = false, showParent = true } = {}) {
+export function postCard(post, options = {}) {
+  const { context, focus = false, showParent = true } = options;
   if (!post || post.type === "tombstone") return embeddedPost(post);
-  return h(`article.post${focus ? ".post-focus" : ""}`, { "aria-label": `Post by ${displayName(post.author)}`, dataset: { postId: post.id } },
+  const text = richText(post.content, post.entities);
+  const history = post.edited_at ? editHistory(post) : null;
+  const card = h(`article.post${focus ? ".post-focus" : ""}`, { "aria-label": `Post by ${displayName(post.author)}`, dataset: { postId: post.id } },
     context ? h("div.post-context", {}, icon("repost", 14), context) : null,
     h("div.post-body", {},
       avatar(post.author),
       h("div.post-main", {},
-        authorLine(post),
+        authorLine(post, { edited: history?.button }),
         showParent && post.reply_to ? h("div.replying", {}, "Replying to ", embeddedPost(post.reply_to)) : null,
-        richText(post.content, post.entities),
+        text,
+        history?.panel,
         post.kind === "conversation" ? h("span.badge", {}, "AI conversation") : null,
         mediaGrid(post.media_ids),
         post.quote_of ? embeddedPost(post.quote_of) : null,
         post.moderation_notice ? h("p.notice", {}, post.moderation_notice) : null,
-        actions(post),
+        actions(post, postMenu(post, { textNode: text, replace })),
       ),
     ),
   );
+
+  // After an edit or a delete: the same card options, and the place in a thread (class "reply", --depth) kept.
+  function replace(next) {
+    const fresh = postCard(next, options);
+    fresh.style.cssText = card.style.cssText;
+    if (card.classList.contains("reply")) fresh.classList.add("reply");
+    card.replaceWith(fresh);
+    return fresh;
+  }
+  return card;
 }

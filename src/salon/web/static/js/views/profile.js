@@ -1,9 +1,10 @@
-// Profiles: header with counts, follow and friend buttons, a message button, and the person's posts.
+// Profiles: header with counts; follow, friend, message, mute, block and report buttons; and the person's posts.
 
 import { api, session } from "../api.js";
 import { avatar, busy, displayName, errorBox, formatCount, h, spinner, toast } from "../dom.js";
 import { pagedList } from "../paging.js";
 import { postCard } from "../posts.js";
+import { openReportDialog } from "../report.js";
 
 // How the viewer stands with this person, in one request (GET /users/{username}/relationship).
 async function relationTo(username) {
@@ -13,6 +14,8 @@ async function relationTo(username) {
     friend: relation.friends,
     outgoing: relation.outgoing_friend_request_id ? { id: relation.outgoing_friend_request_id } : null,
     incoming: relation.incoming_friend_request_id ? { id: relation.incoming_friend_request_id } : null,
+    blocking: relation.blocking,
+    muting: relation.muting,
   };
 }
 
@@ -71,30 +74,128 @@ function messageButton(profile) {
   return button;
 }
 
+// Mute (POST/DELETE /users/{username}/mute): their posts leave your feeds and notifications; nothing else changes.
+function muteButton(profile, relation, onChange) {
+  const button = h("button.secondary", { type: "button" });
+  const paint = () => {
+    button.textContent = relation.muting ? "Unmute" : "Mute";
+    button.setAttribute("aria-pressed", String(relation.muting));
+  };
+  button.addEventListener("click", () => busy(button, async () => {
+    const body = await api(`/users/${encodeURIComponent(profile.username)}/mute`, {
+      method: relation.muting ? "DELETE" : "POST",
+    });
+    relation.muting = body.muting;
+    paint();
+    onChange();
+    toast(body.muting ? `Muted @${profile.username}` : `Unmuted @${profile.username}`);
+  }));
+  paint();
+  return button;
+}
+
+// Block (POST/DELETE /users/{username}/block): it also ends follows, friendship and friend requests both ways.
+function blockButton(profile, relation, onChange) {
+  const button = h("button.secondary.danger-text", { type: "button" });
+  const paint = () => {
+    button.textContent = relation.blocking ? "Unblock" : "Block";
+    button.setAttribute("aria-pressed", String(relation.blocking));
+  };
+  button.addEventListener("click", () => busy(button, async () => {
+    if (!relation.blocking && !confirm(`Block @${profile.username}? Neither of you will see the other's posts, `
+      + "and follows, friendship and friend requests between you end.")) return;
+    const body = await api(`/users/${encodeURIComponent(profile.username)}/block`, {
+      method: relation.blocking ? "DELETE" : "POST",
+    });
+    relation.blocking = body.blocking;
+    if (body.blocking) Object.assign(relation, { following: false, friend: false, outgoing: null, incoming: null });
+    paint();
+    await onChange();
+    toast(body.blocking ? `Blocked @${profile.username}` : `Unblocked @${profile.username}`);
+    return true;
+  }).then((changed) => changed && button.focus())); // the buttons were put back around it (and it was disabled)
+  paint();
+  return button;
+}
+
+function reportButton(profile) {
+  return h("button.secondary", {
+    type: "button",
+    onclick: () => openReportDialog({ subjectType: "user", subjectId: profile.id, title: `Report @${profile.username}` }),
+  }, "Report");
+}
+
 export async function profileView(outlet, { username }) {
   outlet.append(spinner());
+  const itsMe = username.toLowerCase() === session.user.username.toLowerCase();
+  // The relationship decides whether the posts are shown at all (a block hides them), so it is asked in parallel.
+  const relationAsked = itsMe ? Promise.resolve(null) : relationTo(username).catch((error) => {
+    toast(error.message, "error");
+    return null;
+  });
   let profile;
   try {
     profile = await api(`/users/${encodeURIComponent(username)}`);
   } catch (error) {
     outlet.replaceChildren(errorBox(error));
-    return;
+    return undefined;
   }
   const isMe = profile.id === session.user.id;
+  const relation = isMe ? null : await relationAsked;
   const followers = h("strong", {}, formatCount(profile.followers_count));
+  const following = h("strong", {}, formatCount(profile.following_count));
   const buttons = h("div.profile-actions");
-  if (!isMe) {
-    relationTo(profile.username)
-      .then((relation) => buttons.append(
-        followButton(profile, relation, followers), friendButton(profile, relation), messageButton(profile)))
-      .catch((error) => toast(error.message, "error"));
+  const note = h("p.relation-note", { role: "status" });
+  const postsArea = h("div.profile-posts");
+  let list = null;
+
+  const showPosts = () => {
+    list?.disconnect();
+    list = null;
+    if (relation?.blocking) {
+      postsArea.replaceChildren(h("p.empty", {}, `You blocked @${profile.username}. Their posts are hidden from you, `
+        + "and they cannot see yours, follow you or message you."));
+      return Promise.resolve();
+    }
+    list = pagedList({
+      label: `Posts by ${displayName(profile)}`,
+      empty: isMe ? "You have not posted yet." : `${displayName(profile)} has not posted yet.`,
+      fetchPage: (cursor) => api(`/users/${encodeURIComponent(profile.username)}/posts`, { query: { cursor } }),
+      renderItem: (post) => postCard(post),
+    });
+    postsArea.replaceChildren(list.element);
+    return list.start();
+  };
+  const paintNote = () => {
+    note.textContent = relation.blocking ? "Blocked"
+      : relation.muting ? `Muted: posts by @${profile.username} stay out of your feeds and notifications.` : "";
+    note.hidden = !note.textContent;
+  };
+  // A block changes what the page shows: the buttons (no follow / friend / message), the counts and the posts.
+  const afterBlock = async () => {
+    paintButtons();
+    paintNote();
+    const fresh = await api(`/users/${encodeURIComponent(profile.username)}`).catch(() => null);
+    if (fresh) {
+      followers.textContent = formatCount(fresh.followers_count);
+      following.textContent = formatCount(fresh.following_count);
+    }
+    await showPosts();
+  };
+  const mute = relation && muteButton(profile, relation, paintNote);
+  const block = relation && blockButton(profile, relation, afterBlock);
+  function paintButtons() {
+    if (!relation) buttons.replaceChildren();
+    else if (relation.blocking) buttons.replaceChildren(block);
+    else {
+      buttons.replaceChildren(followButton(profile, relation, followers), friendButton(profile, relation),
+        messageButton(profile), mute, block, reportButton(profile));
+    }
   }
-  const list = pagedList({
-    label: `Posts by ${displayName(profile)}`,
-    empty: isMe ? "You have not posted yet." : `${displayName(profile)} has not posted yet.`,
-    fetchPage: (cursor) => api(`/users/${encodeURIComponent(profile.username)}/posts`, { query: { cursor } }),
-    renderItem: (post) => postCard(post),
-  });
+  paintButtons();
+  if (relation) paintNote();
+  else note.hidden = true;
+
   outlet.replaceChildren(
     h("section.profile", {},
       h("div.profile-cover", { style: `--hue: ${profile.id.charCodeAt(profile.id.length - 1) * 7 % 360}` }),
@@ -103,6 +204,7 @@ export async function profileView(outlet, { username }) {
         buttons),
       h("h1", {}, displayName(profile)),
       h("p.handle", {}, `@${profile.username}`),
+      note,
       profile.bio ? h("p.bio", {}, profile.bio) : null,
       profile.moderation_notice ? h("p.notice", {}, profile.moderation_notice) : null,
       h("p.profile-facts", {},
@@ -110,11 +212,11 @@ export async function profileView(outlet, { username }) {
         profile.website ? h("a", { href: profile.website, rel: "noopener nofollow", target: "_blank" }, profile.website) : null),
       h("p.profile-counts", {},
         h("span", {}, followers, " followers"),
-        h("span", {}, h("strong", {}, formatCount(profile.following_count)), " following"),
+        h("span", {}, following, " following"),
         h("span", {}, h("strong", {}, formatCount(profile.posts_count)), " posts"))),
     h("h2.section-title", {}, "Posts"),
-    list.element,
+    postsArea,
   );
-  await list.start();
-  return () => list.disconnect();
+  await showPosts();
+  return () => list?.disconnect();
 }
