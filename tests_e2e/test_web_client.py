@@ -207,6 +207,7 @@ def test_an_own_post_is_edited_with_its_history_then_deleted(open_page: Callable
     editor = post.get_by_label("Edit post text")
     expect(editor).to_be_focused()
     expect(editor).to_have_value("First draft of a thought")
+    page.screenshot(path=ARTIFACTS / "post-editor.png")
 
     # The API's rule, in its words: an edit cannot empty the post.
     editor.fill("   ")
@@ -220,7 +221,11 @@ def test_an_own_post_is_edited_with_its_history_then_deleted(open_page: Callable
     expect(page.get_by_label("Edit post text")).to_have_count(0)
     expect(edited.get_by_role("button", name="More actions")).to_be_focused()
     edited.get_by_role("button", name=re.compile("^edited")).click()
-    expect(edited.get_by_role("listitem").filter(has_text="First draft of a thought")).to_be_visible()
+    history = edited.get_by_role("list")
+    expect(history.get_by_role("listitem")).to_have_count(1)
+    expect(history.get_by_role("listitem")).to_contain_text("First draft of a thought")
+    expect(edited.locator(".post-history")).not_to_contain_text("null")
+    page.screenshot(path=ARTIFACTS / "post-history.png")
 
     page.once("dialog", lambda dialog: dialog.accept())
     edited.get_by_role("button", name="More actions").click()
@@ -306,7 +311,7 @@ def test_blocking_someone_takes_their_post_out_of_the_feed(open_page: Callable[.
 
 def test_muting_someone_is_remembered_and_quiets_the_feed(open_page: Callable[..., Page], stack: Stack) -> None:
     page = open_page("bob")
-    alice_name, _, _ = _a_post_in_bobs_feed(stack, page, "We're all mad here")
+    alice_name, _, bob = _a_post_in_bobs_feed(stack, page, "We're all mad here")
     page.goto(f"/#/@{alice_name}")
     page.get_by_role("button", name="Mute", exact=True).click()
     expect(page.get_by_role("button", name="Unmute")).to_have_attribute("aria-pressed", "true")
@@ -317,6 +322,14 @@ def test_muting_someone_is_remembered_and_quiets_the_feed(open_page: Callable[..
 
     page.reload()
     expect(page.get_by_role("button", name="Unmute")).to_have_attribute("aria-pressed", "true")
+    # A person can be reported from their profile too.
+    page.get_by_role("button", name="Report", exact=True).click()
+    dialog = page.get_by_role("dialog", name=f"Report @{alice_name}")
+    dialog.get_by_label("Harassment or bullying").check()
+    dialog.get_by_role("button", name="Send report").click()
+    expect(page.get_by_role("status").filter(has_text="Your report was sent to the moderators")).to_be_visible()
+    reports = httpx.get(f"{stack.url}/api/v1/reports", headers=bob).json()["items"]
+    assert [(r["subject_type"], r["reason"]) for r in reports] == [("user", "harassment")]
     page.get_by_role("link", name="Home").click()
     expect(page.get_by_text("Your feed is empty.")).to_be_visible()
 
@@ -327,10 +340,12 @@ def test_reporting_a_post_reaches_the_moderators(open_page: Callable[..., Page],
     post = page.get_by_role("article").filter(has_text="Buy cheap watches here")
     post.get_by_role("button", name="More actions").click()
     expect(post.get_by_role("button", name="Edit post")).to_have_count(0)
+    page.screenshot(path=ARTIFACTS / "post-menu.png")
     post.get_by_role("button", name="Report post").click()
     dialog = page.get_by_role("dialog", name="Report post")
     dialog.get_by_role("group", name="Why are you reporting this?").get_by_label("Spam").check()
     dialog.get_by_label("Anything the moderators should know").fill("Posted in every thread")
+    page.screenshot(path=ARTIFACTS / "report-dialog.png")
     dialog.get_by_role("button", name="Send report").click()
     expect(page.get_by_role("status").filter(has_text="Your report was sent to the moderators")).to_be_visible()
     expect(dialog).to_have_count(0)

@@ -1,7 +1,7 @@
 // A post's actions beyond the counters: edit and delete on your own posts, report on others', and the edit history.
 
 import { api, session } from "./api.js";
-import { busy, errorBox, h, timeAgo, toast } from "./dom.js";
+import { busy, clear, errorBox, h, timeAgo, toast } from "./dom.js";
 import { moreMenu } from "./menu.js";
 import { openReportDialog } from "./report.js";
 
@@ -102,7 +102,7 @@ export function editHistory(post) {
     if (panel.hidden && !loaded) {
       const page = await api(`/posts/${encodeURIComponent(post.id)}/history`);
       const earlier = page.items.filter((version) => version.replaced_at);
-      panel.replaceChildren(
+      clear(panel,
         h("h3.history-title", {}, "Earlier versions"),
         earlier.length
           ? h("ol.history-list", {}, earlier.map((version) =>
