@@ -215,9 +215,12 @@ def test_an_own_post_is_edited_with_its_history_then_deleted(open_page: Callable
     expect(post.get_by_role("alert")).to_have_text("A post needs some text: content is empty.")
 
     editor.fill("Second draft, now with #edits")
+    post.get_by_label("Who can see this").select_option("private")
     post.get_by_role("button", name="Save").click()
     edited = page.get_by_role("article").filter(has_text="Second draft")
     expect(edited.get_by_role("link", name="#edits")).to_be_visible()
+    expect(edited.get_by_text("Only me", exact=True)).to_be_visible()
+    expect(edited.get_by_role("button", name=re.compile("^Repost"))).to_have_count(0)
     expect(page.get_by_label("Edit post text")).to_have_count(0)
     expect(edited.get_by_role("button", name="More actions")).to_be_focused()
     edited.get_by_role("button", name=re.compile("^edited")).click()
@@ -322,6 +325,9 @@ def test_muting_someone_is_remembered_and_quiets_the_feed(open_page: Callable[..
 
     page.reload()
     expect(page.get_by_role("button", name="Unmute")).to_have_attribute("aria-pressed", "true")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=ARTIFACTS / "profile-muted-mobile.png")
+    page.set_viewport_size({"width": 1280, "height": 860})
     # A person can be reported from their profile too.
     page.get_by_role("button", name="Report", exact=True).click()
     dialog = page.get_by_role("dialog", name=f"Report @{alice_name}")

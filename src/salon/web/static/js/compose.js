@@ -22,6 +22,13 @@ async function uploadImage(file) {
   return media;
 }
 
+/** The "Who can see this" picker (the composer, and the editor of a post). */
+export function visibilitySelect(value = "public") {
+  return h("select", { name: "visibility", "aria-label": "Who can see this" },
+    [["public", "Everyone"], ["followers", "Followers"], ["friends", "Friends"], ["private", "Only me"]].map(
+      ([option, label]) => h("option", { value: option, selected: option === value }, label)));
+}
+
 /** A compose form. `onPosted(post)` runs after a successful create. */
 export function composer({ replyTo = null, quote = null, onPosted, autofocus = false } = {}) {
   const id = `compose-${Math.random().toString(36).slice(2, 8)}`;
@@ -30,11 +37,7 @@ export function composer({ replyTo = null, quote = null, onPosted, autofocus = f
     placeholder: replyTo ? "Write your reply" : quote ? "Add a comment" : "What's happening?",
   });
   const counter = h("span.counter", { "aria-live": "polite" });
-  const visibility = h("select", { name: "visibility", "aria-label": "Who can see this" },
-    h("option", { value: "public" }, "Everyone"),
-    h("option", { value: "followers" }, "Followers"),
-    h("option", { value: "friends" }, "Friends"),
-    h("option", { value: "private" }, "Only me"));
+  const visibility = visibilitySelect();
   const fileInput = h("input.visually-hidden", { type: "file", accept: "image/jpeg,image/png,image/webp,image/gif", multiple: true, id: `${id}-files` });
   const previews = h("div.previews");
   const errors = h("div");

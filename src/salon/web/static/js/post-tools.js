@@ -1,6 +1,7 @@
 // A post's actions beyond the counters: edit and delete on your own posts, report on others', and the edit history.
 
 import { api, session } from "./api.js";
+import { visibilitySelect } from "./compose.js";
 import { busy, clear, errorBox, h, timeAgo, toast } from "./dom.js";
 import { moreMenu } from "./menu.js";
 import { openReportDialog } from "./report.js";
@@ -23,7 +24,8 @@ export function postMenu(post, { textNode, replace }) {
   return menu.element;
 }
 
-/** The text becomes a form holding it; saving sends PATCH /posts/{id} and renders the card from the answer. */
+/** The text becomes a form holding it and the visibility; saving sends PATCH /posts/{id} and renders the card from
+ * the answer. */
 function openEditor(post, { textNode, replace, menuButton }) {
   if (textNode.editor?.isConnected) {
     textNode.editor.querySelector("textarea").focus();
@@ -31,6 +33,7 @@ function openEditor(post, { textNode, replace, menuButton }) {
   }
   const id = `edit-${Math.random().toString(36).slice(2, 8)}`;
   const input = h("textarea", { id, name: "content", rows: 3, value: post.content });
+  const visibility = visibilitySelect(post.visibility);
   const errors = h("div");
   const save = h("button.primary", { type: "submit" }, "Save");
   const cancel = h("button.secondary", { type: "button" }, "Cancel");
@@ -38,7 +41,7 @@ function openEditor(post, { textNode, replace, menuButton }) {
     h("label.visually-hidden", { for: id }, "Edit post text"),
     input,
     errors,
-    h("div.dialog-actions", {}, cancel, save));
+    h("div.composer-bar", {}, visibility, h("span.spacer"), cancel, save));
   textNode.editor = form;
 
   const close = () => {
@@ -56,12 +59,16 @@ function openEditor(post, { textNode, replace, menuButton }) {
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (input.value.trim() === post.content) return close();
+    // Only what changed is sent: a PATCH with the same text would add a version to the history.
+    const body = {};
+    if (input.value.trim() !== post.content) body.content = input.value;
+    if (visibility.value !== post.visibility) body.visibility = visibility.value;
+    if (!Object.keys(body).length) return close();
     errors.replaceChildren();
     save.disabled = true;
     save.setAttribute("aria-busy", "true");
     try {
-      const updated = await api(`/posts/${encodeURIComponent(post.id)}`, { method: "PATCH", body: { content: input.value } });
+      const updated = await api(`/posts/${encodeURIComponent(post.id)}`, { method: "PATCH", body });
       replace(updated).querySelector(".more")?.focus();
       toast("Post updated");
     } catch (error) {
