@@ -98,3 +98,22 @@ async def test_validation_error_names_the_field(client: httpx.AsyncClient) -> No
     assert response.status_code in (400, 422)
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "username" in response.text
+
+
+def test_no_handler_resolves_its_dependencies_in_a_task_group(app: object) -> None:
+    """Litestar runs a batch of two or more dependencies (same depth) in an anyio task group: ~40 us per request
+    (litestar-org/litestar#4563). salon's three (``settings``, then ``viewer`` or ``maybe_viewer``) are chained by
+    ``salon.lib.auth``, so every batch of every API handler holds one dependency. A new independent dependency that
+    breaks this fails here: chain it too, or accept the cost knowingly."""
+    from litestar.routes import HTTPRoute
+
+    crowded = [
+        f"{method} {route.path}: {[sorted(d.key for d in batch) for batch in model.dependency_batches]}"
+        for route in app.routes  # type: ignore[attr-defined]
+        if isinstance(route, HTTPRoute)
+        for method, (_, model) in route.route_handler_map.items()
+        if any(len(batch) > 1 for batch in model.dependency_batches)
+    ]
+    checked = [route for route in app.routes if isinstance(route, HTTPRoute) and "/api/v1/feed" in route.path]  # type: ignore[attr-defined]
+    assert checked  # the routes are there to check
+    assert crowded == []
