@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from salon.accounts import google, services, sessions, twofactor
+from salon.accounts import profile as profiles
 from salon.accounts.schemas import (
     DeactivateBody,
     GoogleBody,
@@ -115,12 +116,12 @@ class UsersController(Controller):
     @get("/me", operation_id="get_me")
     async def get_me(self, viewer: SignedIn) -> Me:
         """Your own account, including email and security settings."""
-        return await services.get_me(viewer.uuid)
+        return await profiles.get_me(viewer.uuid)
 
     @patch("/me", operation_id="update_me")
     async def update_me(self, data: JSONBody[ProfilePatch], viewer: SignedIn) -> Me:
         """Change profile fields; fields left out keep their value."""
-        return await services.update_me(viewer.uuid, data)
+        return await profiles.update_me(viewer.uuid, data)
 
     @post("/me/password", operation_id="change_password", status_code=HTTP_204_NO_CONTENT)
     async def change_password(
@@ -141,7 +142,7 @@ class UsersController(Controller):
     async def get_profile(self, username: FromPath[str], maybe_viewer: MaybeViewer, settings: Config) -> Profile:
         """Anyone's public profile (no email). 404 for unknown or deactivated users, and for a viewer the user has
         blocked (the blocker can still look up whom they blocked)."""
-        profile = await services.public_profile(username, maybe_viewer.uuid if maybe_viewer else None)
+        profile = await profiles.public_profile(username, maybe_viewer.uuid if maybe_viewer else None)
         if maybe_viewer is not None:
             if await has_blocked(profile.id, maybe_viewer.id):
                 raise NotFound(f"No user is called {username!r}.")

@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from salon.accounts import services as accounts
+from salon.accounts import profile as accounts
 from salon.accounts import sessions
 from salon.accounts.events import UserDeactivated
 from salon.chat import messages as chat_messages

@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from salon.lib.auth import Viewer
 from salon.lib.pagination import DEFAULT_LIMIT, Page
 from salon.lib.params import Cursor, Limit, MaybeViewer, SignedIn
-from salon.social import services
+from salon.social import blocking, friends, services
 from salon.social.schemas import (
     BlockState,
     FollowState,
@@ -67,22 +67,22 @@ class RelationshipController(Controller):
     @post("/{username:str}/block", operation_id="blockUser", status_code=HTTP_200_OK)
     async def block(self, viewer: SignedIn, username: FromPath[str]) -> BlockState:
         """Block a user: removes follows and friendship both ways; they can no longer see or reach you."""
-        return await services.block(viewer.uuid, username)
+        return await blocking.block(viewer.uuid, username)
 
     @delete("/{username:str}/block", operation_id="unblockUser", status_code=HTTP_200_OK)
     async def unblock(self, viewer: SignedIn, username: FromPath[str]) -> BlockState:
         """Lift a block (removed follows and friendship are not restored)."""
-        return await services.unblock(viewer.uuid, username)
+        return await blocking.unblock(viewer.uuid, username)
 
     @post("/{username:str}/mute", operation_id="muteUser", status_code=HTTP_200_OK)
     async def mute(self, viewer: SignedIn, username: FromPath[str]) -> MuteState:
         """Mute a user: hidden from your feeds and notifications only; they are not told."""
-        return await services.mute(viewer.uuid, username)
+        return await blocking.mute(viewer.uuid, username)
 
     @delete("/{username:str}/mute", operation_id="unmuteUser", status_code=HTTP_200_OK)
     async def unmute(self, viewer: SignedIn, username: FromPath[str]) -> MuteState:
         """Unmute a user."""
-        return await services.unmute(viewer.uuid, username)
+        return await blocking.unmute(viewer.uuid, username)
 
 
 class FriendsController(Controller):
@@ -96,12 +96,12 @@ class FriendsController(Controller):
         self, viewer: SignedIn, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
     ) -> Page[Friendship]:
         """Your friends, most recent friendship first."""
-        return await services.friends(viewer.uuid, cursor, limit)
+        return await friends.friends(viewer.uuid, cursor, limit)
 
     @delete("/{username:str}", operation_id="removeFriend", status_code=HTTP_204_NO_CONTENT)
     async def remove_friend(self, viewer: SignedIn, username: FromPath[str]) -> None:
         """End a friendship (404 when you are not friends)."""
-        await services.remove_friend(viewer.uuid, username)
+        await friends.remove_friend(viewer.uuid, username)
 
     @post(
         "/requests",
@@ -113,7 +113,7 @@ class FriendsController(Controller):
 
         When they had already asked you, this accepts their request: 201 with ``status: "accepted"``.
         """
-        view, created = await services.send_friend_request(viewer.uuid, data.username)
+        view, created = await friends.send_friend_request(viewer.uuid, data.username)
         return Response(view, status_code=HTTP_201_CREATED if created else HTTP_200_OK)
 
     @get("/requests", operation_id="listFriendRequests")
@@ -125,17 +125,17 @@ class FriendsController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> Page[FriendRequestView]:
         """Pending friend requests you received (``incoming``, default) or sent (``outgoing``), newest first."""
-        return await services.friend_requests(viewer.uuid, direction, cursor, limit)
+        return await friends.friend_requests(viewer.uuid, direction, cursor, limit)
 
     @post("/requests/{request_id:str}/accept", operation_id="acceptFriendRequest", status_code=HTTP_200_OK)
     async def accept(self, viewer: SignedIn, request_id: FromPath[str]) -> Friendship:
         """Accept a request you received."""
-        return await services.accept_friend_request(viewer.uuid, request_id)
+        return await friends.accept_friend_request(viewer.uuid, request_id)
 
     @post("/requests/{request_id:str}/decline", operation_id="declineFriendRequest", status_code=HTTP_204_NO_CONTENT)
     async def decline(self, viewer: SignedIn, request_id: FromPath[str]) -> None:
         """Decline a request you received, or withdraw one you sent."""
-        await services.decline_friend_request(viewer.uuid, request_id)
+        await friends.decline_friend_request(viewer.uuid, request_id)
 
 
 ROUTES = [RelationshipController, FriendsController]
