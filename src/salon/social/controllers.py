@@ -14,11 +14,13 @@ from salon.lib.pagination import DEFAULT_LIMIT, Page
 from salon.lib.params import Cursor, Limit, MaybeViewer, SignedIn
 from salon.social import blocking, friends, services
 from salon.social.schemas import (
+    BlockedUser,
     BlockState,
     FollowState,
     FriendRequestCreate,
     FriendRequestView,
     Friendship,
+    MutedUser,
     MuteState,
     Relationship,
     RelationshipEntry,
@@ -34,6 +36,20 @@ class RelationshipController(Controller):
 
     path = "/users"
     tags = ["social"]
+
+    @get("/me/blocks", operation_id="listBlockedUsers")
+    async def blocked_users(
+        self, viewer: SignedIn, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+    ) -> Page[BlockedUser]:
+        """The accounts you blocked, most recent block first. Only you see this list."""
+        return await blocking.blocked_users(viewer.uuid, cursor, limit)
+
+    @get("/me/mutes", operation_id="listMutedUsers")
+    async def muted_users(
+        self, viewer: SignedIn, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+    ) -> Page[MutedUser]:
+        """The accounts you muted, most recent mute first. Only you see this list."""
+        return await blocking.muted_users(viewer.uuid, cursor, limit)
 
     @post("/{username:str}/follow", operation_id="followUser", status_code=HTTP_200_OK)
     async def follow(self, viewer: SignedIn, username: FromPath[str]) -> FollowState:

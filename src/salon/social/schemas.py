@@ -68,3 +68,17 @@ class FriendRequestView(msgspec.Struct, frozen=True):
 class Friendship(msgspec.Struct, frozen=True):
     friend: UserSummary
     since: datetime
+
+
+class BlockedUser(msgspec.Struct, frozen=True):
+    """A user in the viewer's own list of blocked accounts."""
+
+    user: UserSummary
+    blocked_at: datetime
+
+
+class MutedUser(msgspec.Struct, frozen=True):
+    """A user in the viewer's own list of muted accounts."""
+
+    user: UserSummary
+    muted_at: datetime
