@@ -360,3 +360,41 @@ def test_reporting_a_post_reaches_the_moderators(open_page: Callable[..., Page],
     assert [(r["subject_type"], r["subject_id"], r["reason"], r["note"]) for r in reports] == [
         ("post", post_id, "spam", "Posted in every thread")
     ]
+
+
+def test_own_profile_lists_blocked_and_muted_people_with_unblock_and_unmute(
+    open_page: Callable[..., Page], stack: Stack
+) -> None:
+    alice_name, carol_name, bob_name = unique_name("alice"), unique_name("carol"), unique_name("bob")
+    _register(stack, alice_name, "Alice Liddell")
+    _register(stack, carol_name, "Carol Singer")
+    bob = _register(stack, bob_name, "Bob Builder")
+    httpx.post(f"{stack.url}/api/v1/users/{alice_name}/block", headers=bob).raise_for_status()
+    httpx.post(f"{stack.url}/api/v1/users/{carol_name}/mute", headers=bob).raise_for_status()
+
+    page = open_page("bob")
+    page.goto("/#/signin")
+    page.get_by_label("Username or email").fill(bob_name)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Home")).to_be_visible()
+    page.goto(f"/#/@{bob_name}")
+    section = page.get_by_role("region", name="Blocked and muted")
+    blocked = section.get_by_role("feed", name="Blocked accounts")
+    muted = section.get_by_role("feed", name="Muted accounts")
+    expect(blocked.get_by_role("link", name="Alice Liddell")).to_be_visible()
+    expect(muted.get_by_role("link", name="Carol Singer")).to_be_visible()
+    page.screenshot(path=ARTIFACTS / "profile-blocked-and-muted.png")
+
+    blocked.get_by_role("button", name=f"Unblock @{alice_name}").click()
+    expect(blocked.get_by_text(f"Unblocked @{alice_name}.")).to_be_visible()
+    muted.get_by_role("button", name=f"Unmute @{carol_name}").click()
+    expect(muted.get_by_text(f"Unmuted @{carol_name}.")).to_be_visible()
+    relation = httpx.get(f"{stack.url}/api/v1/users/{alice_name}/relationship", headers=bob).json()
+    assert relation["blocking"] is False
+    relation = httpx.get(f"{stack.url}/api/v1/users/{carol_name}/relationship", headers=bob).json()
+    assert relation["muting"] is False
+
+    page.reload()
+    expect(section.get_by_text("You have not blocked anyone.")).to_be_visible()
+    expect(section.get_by_text("You have not muted anyone.")).to_be_visible()

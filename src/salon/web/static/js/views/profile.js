@@ -1,6 +1,8 @@
 // Profiles: header with counts; follow, friend, message, mute, block and report buttons; and the person's posts.
+// Your own profile also lists whom you blocked and muted, with Unblock / Unmute (views/blocked.js).
 
 import { api, session } from "../api.js";
+import { blockedAndMuted } from "./blocked.js";
 import { avatar, busy, displayName, errorBox, formatCount, h, spinner, toast } from "../dom.js";
 import { pagedList } from "../paging.js";
 import { postCard } from "../posts.js";
@@ -147,6 +149,7 @@ export async function profileView(outlet, { username }) {
   const buttons = h("div.profile-actions");
   const note = h("p.relation-note", { role: "status" });
   const postsArea = h("div.profile-posts");
+  const ownLists = isMe ? blockedAndMuted() : null;
   let list = null;
 
   const showPosts = () => {
@@ -214,9 +217,13 @@ export async function profileView(outlet, { username }) {
         h("span", {}, followers, " followers"),
         h("span", {}, following, " following"),
         h("span", {}, h("strong", {}, formatCount(profile.posts_count)), " posts"))),
+    ...(ownLists ? [ownLists.element] : []),
     h("h2.section-title", {}, "Posts"),
     postsArea,
   );
-  await showPosts();
-  return () => list?.disconnect();
+  await Promise.all([showPosts(), ownLists?.start()]);
+  return () => {
+    list?.disconnect();
+    ownLists?.disconnect();
+  };
 }
