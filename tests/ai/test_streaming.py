@@ -257,3 +257,23 @@ async def test_a_live_reply_takes_its_lapsed_lock_back(client: httpx.AsyncClient
     url = f"/api/v1/ai/conversations/{conversation['id']}/messages"
     assert (await client.post(url, json={"content": "me too"}, headers=alice.headers)).status_code == 409
     assert (await sending)[-1].event == "ai_complete"
+
+
+async def test_a_late_refresh_never_holds_a_finished_replys_conversation(
+    client: httpx.AsyncClient, standin: GeminiStandIn
+) -> None:
+    from salon.ai import generation
+    from salon.lib import valkey
+
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    first = await send(client, alice, conversation["id"], "hello")
+    assert first[-1].event == "ai_complete"
+    # Under load a watchdog refresh sent just before the reply released its lock reached Valkey after the release, took
+    # the "lapsed" lock back, and held the conversation for LOCK_TTL_SECONDS: the next message got a 409 (a quarter of
+    # the benchmark's AI sends).
+    late = generation.refresh_command(conversation["id"], first[-1].data["message"]["id"])
+    assert await valkey.client().eval(*late) == 0
+
+    assert await valkey.client().get(generation.lock_key(conversation["id"])) is None
+    assert (await send(client, alice, conversation["id"], "and again"))[-1].event == "ai_complete"

@@ -35,20 +35,24 @@ log = logging.getLogger("salon.ai.generation")
 LOCK_TTL_SECONDS = 15
 WATCHDOG_INTERVAL_SECONDS = 1.0
 STOP_TTL_SECONDS = 300
-# Refresh the lock if it is ours; take it back if it lapsed (refreshes came late under load) and nobody took it.
+RELEASED_TTL_SECONDS = 60  # longer than any refresh can be in flight
+# Refresh the lock if it is ours; take it back if it lapsed (refreshes came late under load) and nobody took it, unless
+# the reply already released it (KEYS[2]): a refresh sent before the release can reach Valkey after it, and must not
+# hold a finished reply's conversation for another LOCK_TTL_SECONDS (the next message would get a 409).
 REFRESH_IF_OURS = """
 local holder = redis.call('get', KEYS[1])
 if holder == ARGV[1] then
     redis.call('expire', KEYS[1], ARGV[2])
     return 1
 end
-if not holder then
+if not holder and redis.call('exists', KEYS[2]) == 0 then
     redis.call('set', KEYS[1], ARGV[1], 'EX', ARGV[2])
     return 1
 end
 return 0
 """
 RELEASE_IF_OURS = """
+redis.call('set', KEYS[2], '1', 'EX', ARGV[2])
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
 """
@@ -62,6 +66,16 @@ def stop_key(message_id: str) -> str:
     return f"ai:stop:{message_id}"
 
 
+def released_key(message_id: str) -> str:
+    return f"ai:released:{message_id}"
+
+
+def refresh_command(conversation_id: str, message_id: str) -> tuple[Any, ...]:
+    """The arguments of ``EVAL`` that refreshes (or takes back) ``message_id``'s hold on its conversation."""
+    keys = (lock_key(conversation_id), released_key(message_id))
+    return (REFRESH_IF_OURS, len(keys), *keys, message_id, LOCK_TTL_SECONDS)
+
+
 async def acquire(conversation_id: str, message_id: str) -> str | None:
     """Take the conversation's generation slot for ``message_id``; the current holder's id when it is taken."""
     client = valkey_client.client()
@@ -72,7 +86,8 @@ async def acquire(conversation_id: str, message_id: str) -> str | None:
 
 
 async def release(conversation_id: str, message_id: str) -> None:
-    await valkey_client.client().eval(RELEASE_IF_OURS, 1, lock_key(conversation_id), message_id)
+    keys = (lock_key(conversation_id), released_key(message_id))
+    await valkey_client.client().eval(RELEASE_IF_OURS, len(keys), *keys, message_id, RELEASED_TTL_SECONDS)
 
 
 async def holders(conversation_ids: list[str]) -> list[str | None]:
@@ -200,7 +215,7 @@ async def watch(generation: Generation) -> None:
         await asyncio.sleep(WATCHDOG_INTERVAL_SECONDS)
         try:
             async with client.pipeline(transaction=False) as pipe:
-                pipe.eval(REFRESH_IF_OURS, 1, lock_key(generation.conversation_id), generation.id, LOCK_TTL_SECONDS)
+                pipe.eval(*refresh_command(generation.conversation_id, generation.id))
                 pipe.exists(stop_key(generation.id))
                 _, stop = await pipe.execute()
         except Exception:  # Valkey hiccup: try again next tick; the lock outlives a few missed refreshes
