@@ -95,12 +95,12 @@ async def bio_held(row: dict[str, Any]) -> bool:
     return version is not None and bool(await holds.held_ids("bio", [version]))
 
 
-async def _user_by_id(user_id: uuid.UUID) -> dict[str, Any] | None:
+async def user_by_id(user_id: uuid.UUID) -> dict[str, Any] | None:
     return await User.select().where(User.id == user_id).first()
 
 
 async def get_me(user_id: uuid.UUID) -> Me:
-    user = await _user_by_id(user_id)
+    user = await user_by_id(user_id)
     if user is None or not user["is_active"]:
         raise NotFound("This account no longer exists.")
     return me_view(user, bio_held=await bio_held(user))

@@ -13,7 +13,7 @@ import asyncpg
 
 from salon.accounts import passwords, sessions, throttle, twofactor
 from salon.accounts.events import UserDeactivated, UserPurged
-from salon.accounts.profile import _user_by_id, me_view, public_profile
+from salon.accounts.profile import me_view, public_profile, user_by_id
 from salon.accounts.schemas import (
     DeactivateBody,
     LoginBody,
@@ -100,7 +100,7 @@ async def create_user(
             await User.insert(user)
     except asyncpg.UniqueViolationError as exc:  # a concurrent registration won the race
         raise _email_taken() if "email" in (exc.constraint_name or "") else _username_taken() from exc
-    created = await _user_by_id(user.id)
+    created = await user_by_id(user.id)
     assert created is not None
     return created
 
@@ -151,7 +151,7 @@ async def _upgrade_hash(settings: Settings, user_id: uuid.UUID, password: str) -
 
 async def refresh(settings: Settings, refresh_token: str, client: ClientInfo) -> TokenResponse:
     user_id, tokens = await sessions.rotate(settings, refresh_token, client)
-    user = await _user_by_id(user_id)
+    user = await user_by_id(user_id)
     assert user is not None  # the session's user is active (checked in the same transaction)
     return token_response(user, tokens)
 
@@ -196,7 +196,7 @@ async def _reauthenticate(
 
 
 async def _active_user(user_id: uuid.UUID) -> dict[str, Any]:
-    user = await _user_by_id(user_id)
+    user = await user_by_id(user_id)
     if user is None or not user["is_active"]:
         raise NotFound("This account no longer exists.")
     return user

@@ -15,19 +15,19 @@ from salon.lib.db import unit_of_work
 from salon.lib.ids import new_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.social.events import UserBlocked, UserMuted, UserUnblocked, UserUnmuted
-from salon.social.friends import _remove_friendship
+from salon.social.friends import remove_friendship
 from salon.social.schemas import BlockedUser, BlockState, MutedUser, MuteState
-from salon.social.services import PREFIXED_USER_COLUMNS, _lock_users, _other_user, _remove_follows, _sql
+from salon.social.services import PREFIXED_USER_COLUMNS, lock_users, other_user, remove_follows, sql
 from salon.social.visibility import find_user, summary
 
 
 async def block(viewer_id: uuid.UUID, username: str) -> BlockState:
     """Block @username: follows, friendship and pending friend requests between the two are removed, both ways."""
     target = await find_user(username)
-    target_id = _other_user(viewer_id, target, "block")
+    target_id = other_user(viewer_id, target, "block")
     async with unit_of_work():
-        await _lock_users(viewer_id, target_id)
-        inserted = await _sql(
+        await lock_users(viewer_id, target_id)
+        inserted = await sql(
             "INSERT INTO blocks (id, blocker, blocked, created_at) VALUES ({}, {}, {}, now()) "
             "ON CONFLICT DO NOTHING RETURNING id",
             new_id(), viewer_id, target_id,
@@ -39,9 +39,9 @@ async def block(viewer_id: uuid.UUID, username: str) -> BlockState:
 
 
 async def _sever(a: uuid.UUID, b: uuid.UUID) -> None:
-    await _remove_follows("(follower = {} AND followee = {}) OR (follower = {} AND followee = {})", a, b, b, a)
-    await _remove_friendship(a, b)
-    await _sql(
+    await remove_follows("(follower = {} AND followee = {}) OR (follower = {} AND followee = {})", a, b, b, a)
+    await remove_friendship(a, b)
+    await sql(
         "DELETE FROM friend_requests WHERE (sender = {} AND recipient = {}) OR (sender = {} AND recipient = {})",
         a, b, b, a,
     )  # fmt: skip
@@ -49,9 +49,9 @@ async def _sever(a: uuid.UUID, b: uuid.UUID) -> None:
 
 async def unblock(viewer_id: uuid.UUID, username: str) -> BlockState:
     target = await find_user(username)
-    target_id = _other_user(viewer_id, target, "unblock")
+    target_id = other_user(viewer_id, target, "unblock")
     async with unit_of_work():
-        rows = await _sql("DELETE FROM blocks WHERE blocker = {} AND blocked = {} RETURNING id", viewer_id, target_id)
+        rows = await sql("DELETE FROM blocks WHERE blocker = {} AND blocked = {} RETURNING id", viewer_id, target_id)
         if rows:
             await events.emit("user.unblocked", UserUnblocked(str(viewer_id), str(target_id)))
     return BlockState(blocking=False)
@@ -60,9 +60,9 @@ async def unblock(viewer_id: uuid.UUID, username: str) -> BlockState:
 async def mute(viewer_id: uuid.UUID, username: str) -> MuteState:
     """Mute @username: they disappear from the viewer's feeds and notifications, and are not told."""
     target = await find_user(username)
-    target_id = _other_user(viewer_id, target, "mute")
+    target_id = other_user(viewer_id, target, "mute")
     async with unit_of_work():
-        rows = await _sql(
+        rows = await sql(
             "INSERT INTO mutes (id, muter, muted, created_at) VALUES ({}, {}, {}, now()) "
             "ON CONFLICT DO NOTHING RETURNING id",
             new_id(), viewer_id, target_id,
@@ -74,9 +74,9 @@ async def mute(viewer_id: uuid.UUID, username: str) -> MuteState:
 
 async def unmute(viewer_id: uuid.UUID, username: str) -> MuteState:
     target = await find_user(username)
-    target_id = _other_user(viewer_id, target, "unmute")
+    target_id = other_user(viewer_id, target, "unmute")
     async with unit_of_work():
-        rows = await _sql("DELETE FROM mutes WHERE muter = {} AND muted = {} RETURNING id", viewer_id, target_id)
+        rows = await sql("DELETE FROM mutes WHERE muter = {} AND muted = {} RETURNING id", viewer_id, target_id)
         if rows:
             await events.emit("user.unmuted", UserUnmuted(str(viewer_id), str(target_id)))
     return MuteState(muting=False)
@@ -108,7 +108,7 @@ async def _own_list(
     hide_blockers = (
         "" if table == "blocks" else "AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker = u.id AND b.blocked = {})"
     )
-    rows = await _sql(
+    rows = await sql(
         f"""
         SELECT r.id AS relation_id, r.created_at AS since, {PREFIXED_USER_COLUMNS}
         FROM {table} r JOIN users u ON u.id = r.{other_column}

@@ -71,26 +71,26 @@ __all__ = [
 PREFIXED_USER_COLUMNS = ", ".join(f"u.{column}" for column in USER_COLUMNS.split(", "))
 
 
-async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
+async def sql(query: str, *args: Any) -> list[dict[str, Any]]:
     return await User.raw(query, *args)  # type: ignore[no-any-return]
 
 
-async def _lock_users(*user_ids: uuid.UUID) -> None:
-    await _sql("SELECT id FROM users WHERE id = ANY({}::uuid[]) ORDER BY id FOR UPDATE", sorted(user_ids))
+async def lock_users(*user_ids: uuid.UUID) -> None:
+    await sql("SELECT id FROM users WHERE id = ANY({}::uuid[]) ORDER BY id FOR UPDATE", sorted(user_ids))
 
 
-def _other_user(viewer_id: uuid.UUID, user: dict[str, Any], action: str) -> uuid.UUID:
+def other_user(viewer_id: uuid.UUID, user: dict[str, Any], action: str) -> uuid.UUID:
     if user["id"] == viewer_id:
         raise ValidationFailed(f"You cannot {action} yourself.")
     return user["id"]  # type: ignore[no-any-return]
 
 
-async def _reachable_user(viewer_id: uuid.UUID, username: str, action: str) -> tuple[dict[str, Any], uuid.UUID]:
+async def reachable_user(viewer_id: uuid.UUID, username: str, action: str) -> tuple[dict[str, Any], uuid.UUID]:
     """The user the viewer wants to ``action``: 404 when they blocked the viewer (as if they did not exist), 409 when
     the viewer blocked them."""
     target = await find_user(username)
-    target_id = _other_user(viewer_id, target, action)
-    rows = await _sql(
+    target_id = other_user(viewer_id, target, action)
+    rows = await sql(
         "SELECT blocker FROM blocks WHERE (blocker = {} AND blocked = {}) OR (blocker = {} AND blocked = {})",
         viewer_id, target_id, target_id, viewer_id,
     )  # fmt: skip
@@ -107,10 +107,10 @@ async def _reachable_user(viewer_id: uuid.UUID, username: str, action: str) -> t
 
 async def follow(viewer_id: uuid.UUID, username: str) -> FollowState:
     """Follow @username. Following someone you already follow is a no-op."""
-    _, target_id = await _reachable_user(viewer_id, username, "follow")
+    _, target_id = await reachable_user(viewer_id, username, "follow")
     async with unit_of_work():
-        await _lock_users(viewer_id, target_id)
-        rows = await _sql(
+        await lock_users(viewer_id, target_id)
+        rows = await sql(
             """
             WITH added AS (
               INSERT INTO follows (id, follower, followee, created_at) VALUES ({}, {}, {}, now())
@@ -134,22 +134,22 @@ async def follow(viewer_id: uuid.UUID, username: str) -> FollowState:
 async def unfollow(viewer_id: uuid.UUID, username: str) -> FollowState:
     """Stop following @username. Unfollowing someone you do not follow is a no-op."""
     target = await find_user(username)
-    target_id = _other_user(viewer_id, target, "unfollow")
+    target_id = other_user(viewer_id, target, "unfollow")
     async with unit_of_work():
-        await _lock_users(viewer_id, target_id)
-        removed = await _remove_follows("follower = {} AND followee = {}", viewer_id, target_id)
+        await lock_users(viewer_id, target_id)
+        removed = await remove_follows("follower = {} AND followee = {}", viewer_id, target_id)
         if removed:
             await events.emit("user.unfollowed", UserUnfollowed(str(viewer_id), str(target_id)))
     return FollowState(following=False, followers_count=await _followers_count(target_id))
 
 
-async def _remove_follows(where: str, *args: Any) -> list[tuple[uuid.UUID, uuid.UUID]]:
+async def remove_follows(where: str, *args: Any) -> list[tuple[uuid.UUID, uuid.UUID]]:
     """Delete the follows matching ``where`` and decrement both counters of each, in one statement.
 
     One UPDATE computes both deltas per user, so a user who is follower in one deleted row and followee in another
     (mutual follows removed by a block) gets both changes.
     """
-    rows = await _sql(
+    rows = await sql(
         f"""
         WITH gone AS (DELETE FROM follows WHERE {where} RETURNING follower, followee),
         adjusted AS (
@@ -166,7 +166,7 @@ async def _remove_follows(where: str, *args: Any) -> list[tuple[uuid.UUID, uuid.
 
 
 async def _followers_count(user_id: uuid.UUID) -> int:
-    rows = await _sql("SELECT followers_count FROM users WHERE id = {}", user_id)
+    rows = await sql("SELECT followers_count FROM users WHERE id = {}", user_id)
     return int(rows[0]["followers_count"]) if rows else 0
 
 
@@ -175,7 +175,7 @@ async def followers(
 ) -> Page[RelationshipEntry]:
     """Who follows @username, newest first."""
     user = await find_visible_user(username, viewer_id)
-    return await _relationship_page("follows", "followee", "follower", user["id"], viewer_id, cursor, limit)
+    return await relationship_page("follows", "followee", "follower", user["id"], viewer_id, cursor, limit)
 
 
 async def following(
@@ -183,10 +183,10 @@ async def following(
 ) -> Page[RelationshipEntry]:
     """Whom @username follows, newest first."""
     user = await find_visible_user(username, viewer_id)
-    return await _relationship_page("follows", "follower", "followee", user["id"], viewer_id, cursor, limit)
+    return await relationship_page("follows", "follower", "followee", user["id"], viewer_id, cursor, limit)
 
 
-async def _relationship_page(
+async def relationship_page(
     table: str,
     owner_column: str,
     other_column: str,
@@ -198,7 +198,7 @@ async def _relationship_page(
     """A keyset page (``id DESC``) of the users related to ``owner_id`` through ``table``, hiding users the viewer
     has a block with."""
     after = decode_cursor(cursor, uuid.UUID)
-    rows = await _sql(
+    rows = await sql(
         f"""
         WITH {VIEWER_CTE}
         SELECT r.id AS relation_id, r.created_at AS since, {PREFIXED_USER_COLUMNS}
@@ -217,7 +217,7 @@ async def _relationship_page(
 async def relationship(viewer_id: uuid.UUID, username: str) -> Relationship:
     """The viewer's standing with ``username`` in one query. Someone who blocked the viewer does not exist (404)."""
     user = await find_user(username)
-    rows = await _sql(
+    rows = await sql(
         """
         WITH pair AS (SELECT {}::uuid AS viewer, {}::uuid AS other)
         SELECT
