@@ -200,12 +200,22 @@ async def produce(generation: Generation, started: float) -> None:
         try:
             generation.parts.append(delta)
             chunk = schemas.AiChunk(delta=delta, index=len(generation.parts) - 1)
-            await asyncio.shield(streams.append(generation.id, "ai_chunk", chunk))
+            # Shielded: a stop lands between chunks, never halfway through writing one.
+            writing = asyncio.ensure_future(streams.append(generation.id, "ai_chunk", chunk))
+            writing.add_done_callback(_retrieve_outcome)
+            await asyncio.shield(writing)
         finally:
             generation.writing = False
         if generation.stop_requested:
             raise asyncio.CancelledError
     generation.usage = reply.usage
+
+
+def _retrieve_outcome(writing: asyncio.Future[Any]) -> None:
+    """A chunk write that outlived its cancelled producer (shutdown with stores closing) may fail with nobody awaiting
+    it: read its error here, or asyncio logs "Task exception was never retrieved" for each one."""
+    if not writing.cancelled() and (error := writing.exception()) is not None:
+        log.debug("writing a chunk of an interrupted reply failed: %r", error)
 
 
 async def watch(generation: Generation) -> None:
