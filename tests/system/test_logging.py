@@ -48,3 +48,29 @@ def test_redaction_drops_secret_fields_and_scrubs_tokens(capfd: pytest.CaptureFi
     for secret in ("hunter2-hunter2", "opaque-refresh-value", SECRET_TOKEN, "Bearer abc"):
         assert secret not in text
     assert "visible" in text
+
+
+def test_stdlib_extra_fields_reach_the_json_line_redacted() -> None:
+    import io
+    import logging
+
+    from salon.lib.logging import stdlib_logging_config
+
+    json_formatter = stdlib_logging_config("INFO").formatters["json"]
+    formatter = json_formatter["()"](
+        processors=json_formatter["processors"], foreign_pre_chain=json_formatter["foreign_pre_chain"]
+    )
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    logger = logging.getLogger("salon.test.extra")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.error("job x was not sent", extra={"detail": {"post_id": "p-1", "api_key": "k-secret-1"}})
+    finally:
+        logger.removeHandler(handler)
+
+    line = json.loads(stream.getvalue())
+    assert line["event"] == "job x was not sent"
+    assert line["detail"] == {"post_id": "p-1", "api_key": "[redacted]"}

