@@ -9,10 +9,10 @@ event changes nothing.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from salon.feed import timeline
 from salon.feed.timeline import Entry, epoch_ms
+from salon.lib.valkey import ScriptCall
 from salon.posts.events import PostCreated, PostReposted
 from salon.settings import Settings
 from salon.social.events import FriendAccepted, UserFollowed
@@ -29,12 +29,12 @@ async def fan_out_post(event: PostCreated, settings: Settings) -> int:
     return len(recipients)
 
 
-def author_push(event: PostCreated, settings: Settings) -> tuple[Any, list[str], list[Any]]:
+def author_push(event: PostCreated, settings: Settings) -> ScriptCall:
     """For the request that created it, right after commit: the author's own timeline gets the post at once, so their
     next feed read shows it (read-your-writes) whatever the fan-out job's delay. The job adds it again (idempotent).
-    A script call ``(script, keys, args)``: the create sends it in one pipeline with its jobs (``salon.lib.jobs``)."""
+    A script call: the create sends it in one pipeline with its jobs (``salon.lib.jobs.batch``)."""
     entry = Entry(uuid.UUID(event.post_id), None, epoch_ms(event.created_at))
-    return timeline.push_call([event.author_id], [entry], settings)
+    return timeline.push_call([event.author_id], [entry], settings, f"author's timeline push of post {event.post_id}")
 
 
 async def fan_out_repost(event: PostReposted, settings: Settings) -> int:

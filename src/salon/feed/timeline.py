@@ -112,21 +112,21 @@ async def push(user_ids: Sequence[uuid.UUID | str], entries: Sequence[Entry], se
         return 0
     written = 0
     for chunk in _chunks(list(user_ids), settings.feed_fanout_chunk_size):
-        script, keys, args = push_call(chunk, entries, settings)
-        written += int(await script(keys=keys, args=args))
+        call = push_call(chunk, entries, settings)
+        written += int(await call.script(keys=call.keys, args=call.args))
     return written
 
 
 def push_call(
-    user_ids: Sequence[uuid.UUID | str], entries: Sequence[Entry], settings: Settings
-) -> tuple[Any, list[str], list[Any]]:
-    """``push`` to at most ``feed_fanout_chunk_size`` timelines as one script call ``(script, keys, args)``, for a
-    caller that sends it in a pipeline with other commands (a post's create: ``salon.lib.jobs.batch``)."""
+    user_ids: Sequence[uuid.UUID | str], entries: Sequence[Entry], settings: Settings, description: str = ""
+) -> valkey.ScriptCall:
+    """``push`` to at most ``feed_fanout_chunk_size`` timelines as one script call, for a caller that sends it in a
+    pipeline with other commands (a post's create: ``salon.lib.jobs.batch``)."""
     args: list[Any] = [settings.feed_timeline_max_length, rankings_ttl(settings)]
     for entry in entries:
         args += [entry.at_ms, entry.member]
     keys = [key for user_id in user_ids for key in (timeline_key(user_id), rankings_key(user_id))]
-    return _script(valkey.client()), keys, args
+    return valkey.ScriptCall(_script(valkey.client()), keys, args, description)
 
 
 async def rebuild(user_id: uuid.UUID, settings: Settings) -> int:

@@ -224,8 +224,7 @@ async def create_post_row(
         async with jobs.batch() as after:
             await _announce_created(created)
             await _emit_mentions(created.post_id, author_id, body.visibility, mentioned)
-            script, keys, args = fanout.author_push(created, settings)
-            after.call(jobs.ScriptCall(script, keys, args, f"author's timeline push of post {created.post_id}"))
+            after.call(fanout.author_push(created, settings))
     return row
 
 
