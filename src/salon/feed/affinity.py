@@ -37,14 +37,6 @@ redis.call('HINCRBYFLOAT', KEYS[1], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 """
-_script: Any = None
-
-
-def _add_once_script(client: Any) -> Any:
-    global _script
-    if _script is None or _script.registered_client is not client:
-        _script = client.register_script(_ADD_ONCE)
-    return _script
 
 
 async def add(viewer_id: str, author_id: str, amount: float, signal: str, settings: Settings) -> bool:
@@ -52,10 +44,9 @@ async def add(viewer_id: str, author_id: str, amount: float, signal: str, settin
     e.g. ``like:<post>``) was counted before. A viewer has no affinity with themselves. Returns whether it counted."""
     if viewer_id == author_id or amount == 0:
         return False
-    client = valkey.client()
     ttl = settings.feed_affinity_ttl_days * 24 * 3600
     once_key = f"feed:signal:{viewer_id}:{signal}"
-    added = await _add_once_script(client)(keys=[affinity_key(viewer_id), once_key], args=[author_id, amount, ttl])
+    added = await valkey.script(_ADD_ONCE)(keys=[affinity_key(viewer_id), once_key], args=[author_id, amount, ttl])
     return bool(added)
 
 

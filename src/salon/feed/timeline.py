@@ -90,14 +90,6 @@ for i = 1, #KEYS, 2 do
 end
 return written
 """
-_push_script: Any = None
-
-
-def _script(client: Any) -> Any:
-    global _push_script
-    if _push_script is None or _push_script.registered_client is not client:
-        _push_script = client.register_script(_PUSH)
-    return _push_script
 
 
 def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -126,7 +118,7 @@ def push_call(
     for entry in entries:
         args += [entry.at_ms, entry.member]
     keys = [key for user_id in user_ids for key in (timeline_key(user_id), rankings_key(user_id))]
-    return valkey.ScriptCall(_script(valkey.client()), keys, args, description)
+    return valkey.ScriptCall(valkey.script(_PUSH), keys, args, description)
 
 
 async def rebuild(user_id: uuid.UUID, settings: Settings) -> int:

@@ -71,14 +71,6 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PUBLISH', KEYS[2], id .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[4])
 return id
 """
-_append_script: Any = None
-
-
-def _append_and_announce(client: Any) -> Any:
-    global _append_script
-    if _append_script is None or _append_script.registered_client is not client:
-        _append_script = client.register_script(_APPEND_AND_ANNOUNCE)
-    return _append_script
 
 
 async def publish(name: str, data: msgspec.Struct, recipients: Iterable[str]) -> None:
@@ -111,7 +103,7 @@ async def _append_and_announce_all(name: str, payload: str, targets: list[str]) 
 
     settings = get_settings()
     client = valkey_client.client()
-    script = _append_and_announce(client)
+    script = valkey_client.script(_APPEND_AND_ANNOUNCE)
     bounds = (settings.events_log_max_length, settings.events_log_max_age_seconds * 1000)
     calls = [
         valkey_client.ScriptCall(script, [user_log_key(user_id), user_channel(user_id)], [*bounds, name, payload])

@@ -173,14 +173,6 @@ else
     return nil
 end
 """
-_saq_enqueue_script: Any = None
-
-
-def _saq_enqueue(client: Any) -> Any:
-    global _saq_enqueue_script
-    if _saq_enqueue_script is None or _saq_enqueue_script.registered_client is not client:
-        _saq_enqueue_script = client.register_script(SAQ_ENQUEUE)
-    return _saq_enqueue_script
 
 
 @dataclass
@@ -218,10 +210,10 @@ async def batch() -> AsyncIterator[Batch]:
         await db.after_commit(lambda: _send(collected))
 
 
-def _job_calls(collected: Batch, client: Any) -> list[ScriptCall]:
+def _job_calls(collected: Batch) -> list[ScriptCall]:
     """Each job of ``collected`` as SAQ's ``Queue.enqueue`` would build it (keyword arguments that name a ``Job``
     field set it, the others are the function's), as a call of SAQ's enqueue script."""
-    script = _saq_enqueue(client)
+    script = valkey_client.script(SAQ_ENQUEUE)
     calls = []
     for queue_name, name, arguments in collected.jobs:
         connected = _queue_named(queue_name)
@@ -245,7 +237,7 @@ async def _send(collected: Batch) -> None:
     a ZADD. Whatever is still not sent is logged as an error naming each job and call; the post or other data is
     committed either way (as before batches: a failed enqueue was logged by ``unit_of_work``)."""
     client = valkey_client.client()
-    calls = [*_job_calls(collected, client), *collected.calls]
+    calls = [*_job_calls(collected), *collected.calls]
     failed: list[tuple[ScriptCall, Exception]] = []
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:

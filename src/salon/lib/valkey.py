@@ -69,6 +69,19 @@ def blocking_client() -> Any:
     return _blocking
 
 
+_scripts: dict[str, Any] = {}
+
+
+def script(source: str) -> Any:
+    """The Lua ``source`` registered on ``client()`` (a valkey-py ``Script``: called, it sends EVALSHA and loads the
+    script on NOSCRIPT), registered once per connected client."""
+    connected = client()
+    registered = _scripts.get(source)
+    if registered is None or registered.registered_client is not connected:
+        registered = _scripts[source] = connected.register_script(source)
+    return registered
+
+
 @dataclass(frozen=True)
 class ScriptCall:
     """One call of a registered Valkey script (``client.register_script``): sent as EVALSHA, loaded when missing."""

@@ -42,7 +42,6 @@ if ARGV[1] ~= '' then
 end
 return {string.format('%d', now_ms), 1, length, added, first_id, last_id, entries}
 """
-_script: Any = None
 
 
 class InvalidEventId(AppError):
@@ -87,11 +86,9 @@ class Snapshot:
 
 async def read_after(user_id: str, after: StreamId | None, *, max_age_ms: int, max_entries: int) -> Snapshot:
     """The events of ``user_id`` after ``after`` (none when ``after`` is None: a fresh stream starts at the tail)."""
-    global _script
-    client = valkey_client.client()
-    if _script is None or _script.registered_client is not client:
-        _script = client.register_script(_READ_AFTER)
-    reply = await _script(keys=[events.user_log_key(user_id)], args=[str(after) if after else "", max_entries])
+    reply = await valkey_client.script(_READ_AFTER)(
+        keys=[events.user_log_key(user_id)], args=[str(after) if after else "", max_entries]
+    )
     # "Now" as a resume point: after everything added before this millisecond, before anything added from it on.
     now = StreamId(int(reply[0]) - 1, MAX_SEQ)
     if not int(reply[1]):  # no log: it expired (every entry older than the age bound) or never existed

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import Literal
 
 from salon.accounts.tables import User
 from salon.lib import events, jobs
@@ -54,15 +54,6 @@ end
 redis.call('HSET', KEYS[2], 'last_seen', ARGV[3])
 return 0
 """
-_scripts: dict[str, Any] = {}
-
-
-def _open_script() -> Any:
-    client = valkey_client.client()
-    script = _scripts.get("open")
-    if script is None or script.registered_client is not client:
-        script = _scripts["open"] = client.register_script(_OPEN)
-    return script
 
 
 async def stream_opened(user_id: str, stream_id: str, lease_ms: int) -> None:
@@ -76,7 +67,7 @@ async def renew_leases(streams: list[tuple[str, str]], lease_ms: int) -> set[str
     the users this made connected (a new stream's, or one whose leases had run out while Valkey was unreachable)."""
     if not streams:
         return set()
-    script = _open_script()
+    script = valkey_client.script(_OPEN)
     now = _now_ms()
     calls = [
         valkey_client.ScriptCall(
