@@ -170,8 +170,9 @@ async def emit(name: str, data: msgspec.Struct) -> None:
     from salon.lib import jobs
 
     payload = msgspec.json.encode(data).decode()
-    for queue in queues_of(name):
-        await jobs.enqueue(dispatch_domain_event, queue=queue, name=name, payload=payload, queue_name=queue)
+    async with jobs.batch():  # its jobs (one per queue) reach Valkey in one round trip, or in the caller's batch
+        for queue in queues_of(name):
+            await jobs.enqueue(dispatch_domain_event, queue=queue, name=name, payload=payload, queue_name=queue)
 
 
 async def dispatch_domain_event(ctx: dict[str, Any], *, name: str, payload: str, queue_name: str | None = None) -> None:
