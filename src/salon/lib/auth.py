@@ -88,18 +88,19 @@ TOKENS_REVOKED: Final = "tokens_revoked"  # every access token issued before a t
 
 
 def revocation_reason(viewer: Viewer, jti_flag: Any, session_flag: Any, revoked_before: Any) -> RevocationReason | None:
-    """Why ``viewer``'s access was revoked, given the values of ``revocation_keys(viewer)``; None when it was not."""
-    return _revocation_reason(viewer.issued, jti_flag, session_flag, revoked_before)
-
-
-def _revocation_reason(issued: float, jti_flag: Any, session_flag: Any, revoked_before: Any) -> RevocationReason | None:
-    """The one rule, for a request's token and for an open stream: a denied token or an ended session, or a token
-    issued at or before the user's "revoked before" time."""
+    """Why ``viewer``'s access was revoked, given the values of ``revocation_keys(viewer)``; None when it was not.
+    The one rule, for a request's token, a stream ticket and an open stream: a denied token or an ended session, or a
+    token issued at or before the user's "revoked before" time."""
     if jti_flag or session_flag:
         return SESSION_ENDED
-    if revoked_before and issued <= float(revoked_before):
+    if revoked_before and viewer.issued <= float(revoked_before):
         return TOKENS_REVOKED
     return None
+
+
+async def revoked(viewer: Viewer) -> RevocationReason | None:
+    """``revocation_reason`` read from Valkey now: one MGET."""
+    return revocation_reason(viewer, *await valkey_client.client().mget(*revocation_keys(viewer)))
 
 
 REVOCATION_MESSAGE = "internal.revocation"
@@ -124,29 +125,22 @@ def _announce_revocations(pipe: Any, revocations: dict[str, Revocation]) -> None
 
 
 async def _viewer_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Viewer | None:
+    """The token's viewer; None (refused) for a token without the claims a viewer needs."""
     extras = token.extras or {}
+    if not token.jti:
+        return None
     try:
         return Viewer(
             id=token.sub,
             username=str(extras["username"]),
             role=str(extras.get("role", "user")),
             session_id=str(extras["sid"]),
-            jti=str(token.jti or ""),
+            jti=str(token.jti),
             issued_at=int(token.iat.timestamp()),
             issued_at_ms=_issued_at_ms(token),
         )
     except KeyError:
         return None
-
-
-async def _is_revoked(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
-    extras = token.extras or {}
-    if not token.jti or "sid" not in extras:
-        return True
-    flags = await valkey_client.client().mget(
-        deny_jti_key(str(token.jti)), revoked_session_key(str(extras["sid"])), revoked_before_key(token.sub)
-    )
-    return _revocation_reason(_issued_at_ms(token) / 1000, *flags) is not None
 
 
 def _issued_at_ms(token: Token) -> int:
@@ -204,9 +198,7 @@ class OptionalJWTAuthenticationMiddleware(JWTAuthenticationMiddleware):
             raise NotAuthorizedException("Token has expired")
         else:
             _verified_tokens.move_to_end(encoded_token)
-        if verified.viewer is None or (
-            self.revoked_token_handler and await self.revoked_token_handler(verified.token, connection)
-        ):
+        if verified.viewer is None or await revoked(verified.viewer) is not None:
             raise NotAuthorizedException()
         return AuthenticationResult(user=verified.viewer, auth=verified.token)
 
@@ -234,7 +226,6 @@ class OptionalJWTAuthenticationMiddleware(JWTAuthenticationMiddleware):
 def build_jwt_auth(settings: Settings) -> JWTAuth[Viewer, Token]:
     return JWTAuth[Viewer, Token](
         retrieve_user_handler=_viewer_from_token,
-        revoked_token_handler=_is_revoked,
         token_secret=settings.secret,
         algorithm="HS256",
         default_token_expiration=timedelta(seconds=settings.access_token_ttl_seconds),

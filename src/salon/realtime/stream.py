@@ -32,7 +32,6 @@ import msgspec
 from litestar.response import ServerSentEventMessage
 
 from salon.lib import auth, shutdown
-from salon.lib import valkey as valkey_client
 from salon.lib.auth import Viewer
 from salon.realtime import eventlog, presence
 from salon.realtime.eventlog import LogEntry, Snapshot, StreamId
@@ -79,7 +78,9 @@ class EventStream:
         opened = False
         try:
             with hub().subscribe(self.user_id, self.viewer) as subscription:
-                if (revoked := await self._revoked()) is not None:  # revoked before the subscription could hear of it
+                if (
+                    revoked := await auth.revoked(self.viewer)
+                ) is not None:  # revoked before the subscription could hear of it
                     yield _ended_frame(revoked)
                     return
                 opened = True
@@ -127,10 +128,6 @@ class EventStream:
                 with anyio.CancelScope(shield=True):
                     await keeper.forget(self.stream_id)  # before the close is recorded: a renewal must not undo it
                     await self._closed()
-
-    async def _revoked(self) -> auth.RevocationReason | None:
-        flags = await valkey_client.client().mget(*auth.revocation_keys(self.viewer))
-        return auth.revocation_reason(self.viewer, *flags)
 
     async def _read(self, after: StreamId | None) -> Snapshot:
         return await eventlog.read_after(

@@ -75,7 +75,6 @@ async def redeem(ticket: str, token_ttl_seconds: int) -> Grant:
             "get a new ticket.",
             extra={"code": "invalid_ticket"},
         )
-    flags = await valkey_client.client().mget(*auth.revocation_keys(viewer))
-    if auth.revocation_reason(viewer, *flags) is not None:
+    if await auth.revoked(viewer) is not None:
         raise Unauthorized("The session this ticket belongs to has ended. Sign in again.", extra={"code": "revoked"})
     return Grant(viewer, expires_at)
