@@ -102,16 +102,13 @@ async def _append_and_announce_all(name: str, payload: str, targets: list[str]) 
     from salon.settings import get_settings
 
     settings = get_settings()
-    client = valkey_client.client()
     script = valkey_client.script(_APPEND_AND_ANNOUNCE)
     bounds = (settings.events_log_max_length, settings.events_log_max_age_seconds * 1000)
     calls = [
         valkey_client.ScriptCall(script, [user_log_key(user_id), user_channel(user_id)], [*bounds, name, payload])
         for user_id in targets
     ]
-    for result in await valkey_client.run_scripts(calls, connection=client):
-        if isinstance(result, Exception):
-            raise result
+    await valkey_client.run_scripts(calls, raise_on_error=True)
 
 
 # Domain events --------------------------------------------------------------------------------------------------

@@ -236,12 +236,14 @@ async def _send(collected: Batch) -> None:
     is retried once: a job still incomplete is not enqueued again (SAQ's script checks its key) and a timeline push is
     a ZADD. Whatever is still not sent is logged as an error naming each job and call; the post or other data is
     committed either way (as before batches: a failed enqueue was logged by ``unit_of_work``)."""
-    client = valkey_client.client()
     calls = [*_job_calls(collected), *collected.calls]
     failed: list[tuple[ScriptCall, Exception]] = []
     for attempt in range(1, SEND_ATTEMPTS + 1):
         try:
-            failed = await _run(client, calls)
+            results = await valkey_client.run_scripts(calls)
+            failed = [
+                (call, result) for call, result in zip(calls, results, strict=True) if isinstance(result, Exception)
+            ]
             break
         except (ValkeyConnectionError, ValkeyTimeoutError) as lost:
             if attempt == SEND_ATTEMPTS:
@@ -250,12 +252,6 @@ async def _send(collected: Batch) -> None:
         log.error(
             "after-commit %s was not sent: %s", call.description or "script call", error, extra={"detail": call.detail}
         )
-
-
-async def _run(client: Any, calls: list[ScriptCall]) -> list[tuple[ScriptCall, Exception]]:
-    """Send ``calls`` in one pipeline; return the calls that failed."""
-    results = await valkey_client.run_scripts(calls, connection=client)
-    return [(call, result) for call, result in zip(calls, results, strict=True) if isinstance(result, Exception)]
 
 
 def cron_jobs() -> list[CronJob]:

@@ -93,12 +93,12 @@ class ScriptCall:
     detail: Any = None  # logged when the call fails (a job's arguments, so it can be enqueued again by hand)
 
 
-async def run_scripts(calls: Sequence[ScriptCall], *, connection: Any = None) -> list[Any]:
+async def run_scripts(calls: Sequence[ScriptCall], *, raise_on_error: bool = False) -> list[Any]:
     """Send ``calls`` in ONE pipeline of EVALSHAs and return their results in order, an error in place of a call that
-    failed (nothing is raised for those). A script the server does not know (after a restart or SCRIPT FLUSH) is
-    loaded and its calls sent again: a second round trip only then. (valkey-py's own ``script(client=pipeline)``
-    sends ``SCRIPT EXISTS`` first, a round trip more every time.)"""
-    connection = connection or client()
+    failed (or, with ``raise_on_error``, the first such error raised). A script the server does not know (after a
+    restart or SCRIPT FLUSH) is loaded and its calls sent again: a second round trip only then. (valkey-py's own
+    ``script(client=pipeline)`` sends ``SCRIPT EXISTS`` first, a round trip more every time.)"""
+    connection = client()
     results = list(await _pipeline(connection, calls))
     missing = [index for index, result in enumerate(results) if isinstance(result, NoScriptError)]
     if missing:
@@ -107,6 +107,8 @@ async def run_scripts(calls: Sequence[ScriptCall], *, connection: Any = None) ->
         again = await _pipeline(connection, [calls[index] for index in missing])
         for index, result in zip(missing, again, strict=True):
             results[index] = result
+    if raise_on_error and (error := next((r for r in results if isinstance(r, Exception)), None)) is not None:
+        raise error
     return results
 
 

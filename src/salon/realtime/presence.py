@@ -75,10 +75,7 @@ async def renew_leases(streams: list[tuple[str, str]], lease_ms: int) -> set[str
         )
         for stream_id, user_id in streams
     ]
-    replies = await valkey_client.run_scripts(calls)
-    for reply in replies:
-        if isinstance(reply, Exception):
-            raise reply
+    replies = await valkey_client.run_scripts(calls, raise_on_error=True)
     return {user_id for (_, user_id), became in zip(streams, replies, strict=True) if int(became)}
 
 
