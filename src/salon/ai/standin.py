@@ -72,8 +72,32 @@ class RecordedRequest:
 
 
 def echo_reply(body: dict[str, Any]) -> str:
-    """The default reply: names what it answers, so tests can tell turns apart."""
+    """The default reply: names what it answers, so tests can tell turns apart. A request in JSON mode (a
+    ``responseSchema``, as moderation's screening sends) gets what Gemini would give it: JSON matching the schema
+    (``schema_answer``), not prose."""
+    schema = (body.get("generationConfig") or {}).get("responseSchema")
+    if schema:
+        return json.dumps(schema_answer(schema))
     return f"You said: {last_user_text(body)}. That is an interesting thought; here is a considered answer."
+
+
+def schema_answer(schema: dict[str, Any]) -> Any:
+    """The plainest value matching a Gemini ``responseSchema``: every property of an object, ``true``, ``0``, one
+    item per array, and for a string its enum's ``"other"`` (else its first value) or ``"stand-in answer"``. For
+    moderation's verdict that is a safe post, as most posts are."""
+    kind = str(schema.get("type", "STRING")).upper()
+    if kind == "OBJECT":
+        return {name: schema_answer(value) for name, value in (schema.get("properties") or {}).items()}
+    if kind == "ARRAY":
+        return [schema_answer(schema.get("items") or {})]
+    if kind == "BOOLEAN":
+        return True
+    if kind in ("NUMBER", "INTEGER"):
+        return 0
+    options = schema.get("enum") or []
+    if options:
+        return "other" if "other" in options else options[0]
+    return "stand-in answer"
 
 
 def last_user_text(body: dict[str, Any]) -> str:
