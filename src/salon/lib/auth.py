@@ -103,6 +103,23 @@ async def revoked(viewer: Viewer) -> RevocationReason | None:
     return revocation_reason(viewer, *await valkey_client.client().mget(*revocation_keys(viewer)))
 
 
+# The MGET of ``revoked`` as a script, so a caller can send it in one pipeline with other script calls
+# (``salon.lib.valkey.run_scripts``): an event stream's opening (``salon.realtime.stream``).
+_READ_REVOCATION = "return redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])"
+
+
+def revoked_call(viewer: Viewer) -> valkey_client.ScriptCall:
+    """``revoked`` as one script call; its reply goes to ``revoked_from_reply``."""
+    return valkey_client.ScriptCall(
+        valkey_client.script(_READ_REVOCATION), revocation_keys(viewer), [], "revocation check"
+    )
+
+
+def revoked_from_reply(viewer: Viewer, reply: list[Any]) -> RevocationReason | None:
+    """``revocation_reason`` from the reply of ``revoked_call(viewer)``."""
+    return revocation_reason(viewer, *reply)
+
+
 REVOCATION_MESSAGE = "internal.revocation"
 """The name of the message a revocation publishes on the user's live channel. Never forwarded to clients: the event
 hub consumes it and ends the matching streams (see ``salon.realtime.hub``)."""

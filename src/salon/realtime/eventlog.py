@@ -86,9 +86,23 @@ class Snapshot:
 
 async def read_after(user_id: str, after: StreamId | None, *, max_age_ms: int, max_entries: int) -> Snapshot:
     """The events of ``user_id`` after ``after`` (none when ``after`` is None: a fresh stream starts at the tail)."""
-    reply = await valkey_client.script(_READ_AFTER)(
-        keys=[events.user_log_key(user_id)], args=[str(after) if after else "", max_entries]
+    call = read_after_call(user_id, after, max_entries=max_entries)
+    return snapshot_from_reply(await call.script(keys=call.keys, args=call.args), after, max_age_ms=max_age_ms)
+
+
+def read_after_call(user_id: str, after: StreamId | None, *, max_entries: int) -> valkey_client.ScriptCall:
+    """``read_after``'s read as one script call, for a caller that sends it in a pipeline with other script calls
+    (``salon.lib.valkey.run_scripts``); its reply goes to ``snapshot_from_reply`` with the same ``after``."""
+    return valkey_client.ScriptCall(
+        valkey_client.script(_READ_AFTER),
+        [events.user_log_key(user_id)],
+        [str(after) if after else "", max_entries],
+        "event log read",
     )
+
+
+def snapshot_from_reply(reply: list[Any], after: StreamId | None, *, max_age_ms: int) -> Snapshot:
+    """What a ``read_after_call(user_id, after, ...)`` read: the snapshot ``read_after`` returns."""
     # "Now" as a resume point: after everything added before this millisecond, before anything added from it on.
     now = StreamId(int(reply[0]) - 1, MAX_SEQ)
     if not int(reply[1]):  # no log: it expired (every entry older than the age bound) or never existed

@@ -62,21 +62,44 @@ async def stream_opened(user_id: str, stream_id: str, lease_ms: int) -> None:
         await announce_online(user_id)
 
 
+def lease_call(user_id: str, stream_id: str, lease_ms: int, now_ms: int | None = None) -> valkey_client.ScriptCall:
+    """Take or renew one stream's lease, as one script call for a caller's pipeline (``run_scripts``). Its reply is
+    1 when this made the user connected: the caller then announces it (``announce_online``), as ``stream_opened``
+    does; a stream that never opened after all is undone with ``stream_withdrawn``."""
+    now = _now_ms() if now_ms is None else now_ms
+    return valkey_client.ScriptCall(
+        valkey_client.script(_OPEN),
+        [_streams_key(user_id), _state_key(user_id)],
+        [stream_id, now + lease_ms, now, lease_ms * 4],
+        "presence lease",
+    )
+
+
 async def renew_leases(streams: list[tuple[str, str]], lease_ms: int) -> set[str]:
     """Take or renew the leases of open streams (``(stream id, user id)`` pairs) in one pipelined round trip; returns
     the users this made connected (a new stream's, or one whose leases had run out while Valkey was unreachable)."""
     if not streams:
         return set()
-    script = valkey_client.script(_OPEN)
     now = _now_ms()
-    calls = [
-        valkey_client.ScriptCall(
-            script, [_streams_key(user_id), _state_key(user_id)], [stream_id, now + lease_ms, now, lease_ms * 4]
-        )
-        for stream_id, user_id in streams
-    ]
+    calls = [lease_call(user_id, stream_id, lease_ms, now) for stream_id, user_id in streams]
     replies = await valkey_client.run_scripts(calls, raise_on_error=True)
     return {user_id for (_, user_id), became in zip(streams, replies, strict=True) if int(became)}
+
+
+async def stream_withdrawn(user_id: str, stream_id: str, *, made_connected: bool) -> None:
+    """Undo ``lease_call`` for a stream that took its lease but never opened (its access turned out revoked in the
+    same round trip): the lease goes at once, with no grace period and no offline check, as if never taken.
+
+    ``made_connected``: the lease's reply was 1. No one was told the user came online, and nobody is told now, unless
+    another stream of the user opened meanwhile: that one saw this lease, so it announced nothing and relies on this
+    stream's announcement, made here. (The ``last_seen`` and ``mode`` the lease wrote stay: nothing reads ``mode``
+    without a lease, except an offline check that a closed stream had already scheduled.)"""
+    async with valkey_client.client().pipeline(transaction=True) as pipe:
+        pipe.zrem(_streams_key(user_id), stream_id)
+        pipe.zcount(_streams_key(user_id), _now_ms(), "+inf")
+        _, connected = await pipe.execute()
+    if made_connected and connected:
+        await announce_online(user_id)
 
 
 async def announce_online(user_id: str) -> None:
