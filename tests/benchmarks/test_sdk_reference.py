@@ -11,7 +11,7 @@ async def test_counts_complete_streams_and_their_times() -> None:
     server = GeminiStandIn(chunks=20)
     url = await server.start()
     try:
-        summary = await run(url, vus=2, duration=0.5, expected_chunks=20)
+        summary = await run(url, vus=2, duration=0.5, chunks=20)
     finally:
         await server.stop()
     metrics = summary["metrics"]
@@ -24,7 +24,7 @@ async def test_a_stream_with_the_wrong_number_of_chunks_is_an_error() -> None:
     server = GeminiStandIn(chunks=4)
     url = await server.start()
     try:
-        summary = await run(url, vus=1, duration=0.3, expected_chunks=20)
+        summary = await run(url, vus=1, duration=0.3, chunks=20)
     finally:
         await server.stop()
     metrics = summary["metrics"]
