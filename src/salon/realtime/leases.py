@@ -63,7 +63,7 @@ class LeaseKeeper:
         return len(self._streams)
 
     def add(self, stream_id: str, user_id: str, revocable: Revocable | None = None) -> None:
-        """Renew this stream's lease from now on (it was just taken with ``presence.stream_opened``), and end
+        """Renew this stream's lease from now on (it was just taken with ``presence.lease_call``), and end
         ``revocable`` once its viewer's access is found revoked."""
         self._streams[stream_id] = user_id
         if revocable is not None:
