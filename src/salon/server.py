@@ -30,6 +30,7 @@ from salon.lib import logging as salon_logging
 from salon.lib import openapi as salon_openapi
 from salon.lib import valkey as valkey_client
 from salon.lib.errors import (
+    Utf8BodyRequest,
     http_exception_handler,
     nul_character_handler,
     store_unavailable_handler,
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ValkeyConnectionError: store_unavailable_handler,
             ValkeyTimeoutError: store_unavailable_handler,
         },
+        request_class=Utf8BodyRequest,  # a body that is not UTF-8 is a 400, not a 500
         openapi_config=_openapi(),
         state=State({"settings": settings}),
         debug=False,

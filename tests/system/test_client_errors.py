@@ -109,3 +109,21 @@ async def test_a_nul_character_in_text_is_a_400_not_a_500(client: httpx.AsyncCli
     for response in responses:
         body = _problem(response, 400)
         assert "NUL" in str(body["detail"]), body
+
+
+async def test_a_body_that_is_not_utf8_is_a_400_not_a_500(client: httpx.AsyncClient) -> None:
+    """JSON is UTF-8: a body with other bytes in a string (Latin-1 text, an encoded lone surrogate) made msgspec raise
+    UnicodeDecodeError, which the framework passed on as a 500."""
+    alice = await create_user(client)
+    for raw in (b'{"content": "caf\xe9"}', b'{"content": "x\xed\xa0\x80y"}', b'{"content": "\xff"}'):
+        response = await client.post(
+            "/api/v1/posts", content=raw, headers={**alice.headers, "Content-Type": "application/json"}
+        )
+        body = _problem(response, 400)
+        assert "UTF-8" in str(body["detail"]), body
+    login = await client.post(
+        "/api/v1/auth/login",
+        content=b'{"login": "\xe9", "password": "x"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert "UTF-8" in str(_problem(login, 400)["detail"])

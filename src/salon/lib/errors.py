@@ -6,7 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import ClientException, HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
@@ -157,6 +157,20 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return Response(content=body, status_code=exc.status_code, media_type=PROBLEM_JSON, headers=exc.headers)
 
 
+class Utf8BodyRequest(Request[Any, Any, Any]):
+    """Litestar's request, with a body that is not UTF-8 a client error. JSON is UTF-8, but a string holding other
+    bytes (Latin-1 text, an encoded lone surrogate) makes msgspec raise ``UnicodeDecodeError``, which Litestar passes
+    on as a 500 (it turns only ``msgspec.DecodeError`` into a 400)."""
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except UnicodeDecodeError as exc:
+            raise ClientException(
+                f"The request body is not valid UTF-8 ({exc.reason}). Send JSON encoded as UTF-8."
+            ) from None
+
+
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     """Last resort: an unexpected failure is still problem+json, logged with the request id, never leaking internals."""
     request.logger.exception("unhandled error", exc_info=exc)
@@ -193,6 +207,7 @@ __all__ = [
     "RateLimited",
     "ServiceUnavailable",
     "Unauthorized",
+    "Utf8BodyRequest",
     "ValidationFailed",
     "http_exception_handler",
     "nul_character_handler",
