@@ -2,7 +2,9 @@
 ``application/problem+json`` (a ``Problem``), signed-in operations list 401, operations on an id list 404, a
 ``default`` response covers the rest (403, 409, 422, 429, 503...), and an operation that streams Server-Sent Events
 documents ``text/event-stream``. Litestar on its own documents only a 400 whose body (``status_code``, ``detail``,
-``extra``) and media type (``application/json``) are not what salon sends, and ``application/json`` for streams."""
+``extra``) and media type (``application/json``) are not what salon sends, and ``application/json`` for streams.
+It also says who may call what: signed-in operations need the bearer token, public ones take it or none, and
+``/health`` and ``/ready`` need nothing (Litestar's JWTAuth declared the token for the whole document)."""
 
 from __future__ import annotations
 
@@ -112,7 +114,9 @@ def document_problems(openapi: OpenAPI, public: set[tuple[str, str]], api_prefix
             for code in list(responses):
                 if code.isdigit() and int(code) >= 400:
                     responses[code] = _problem(DESCRIPTIONS.get(int(code), responses[code].description))
-            if (path, method) not in public:
+            if (path, method) in public:  # anonymous, or signed in (a public handler still sees the viewer)
+                operation.security = [{}, *(operation.security or [])]
+            else:
                 responses.setdefault("401", _problem(DESCRIPTIONS[401]))
             if "{" in path:
                 responses.setdefault("404", _problem(DESCRIPTIONS[404]))
@@ -128,6 +132,9 @@ class _ProblemsDocumented(OpenAPIPlugin):
 
     def _build_openapi(self) -> OpenAPI:
         openapi = super()._build_openapi()
+        # JWTAuth declares bearer security for the whole document, /health and /ready included; the API router
+        # declares it on each of its operations, and public ones also allow anonymous calls (document_problems).
+        openapi.security = None
         document_problems(openapi, _operations(self.app, _is_public), self.api_prefix)
         document_streams(openapi, _operations(self.app, _streams_events))
         return openapi
