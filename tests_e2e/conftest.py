@@ -45,7 +45,19 @@ def _free_port() -> int:
 class Stack:
     url: str
     tmp: Path
+    env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def spawn_api(self, name: str, port: int, **settings: str) -> str:
+        """Start an API process (Granian, one worker) on ``port`` with the stack's stores and these extra settings;
+        returns its URL once it is healthy."""
+        self.spawn(name, [
+            sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "salon.server:create_app",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--workers-kill-timeout", "5",
+        ], {**self.env, "SALON_PORT": str(port), **settings})  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(self, url)
+        return url
 
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         with (self.tmp / f"{name}.log").open("wb") as log:
@@ -66,14 +78,14 @@ class Stack:
                 process.wait()
 
 
-def _wait_healthy(stack: Stack, deadline_seconds: float = 60) -> None:
+def _wait_healthy(stack: Stack, url: str, deadline_seconds: float = 60) -> None:
     deadline = time.monotonic() + deadline_seconds
     while time.monotonic() < deadline:
         for name, process in stack.processes.items():
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited early:\n{stack.log(name)}")
         try:
-            if httpx.get(f"{stack.url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -104,22 +116,30 @@ def stack() -> Iterator[Stack]:
         "SALON_GEMINI_BASE_URL": f"http://127.0.0.1:{standin_port}",
         "PICCOLO_CONF": "salon.piccolo_conf",
     }
-    stack = Stack(url=f"http://127.0.0.1:{port}", tmp=tmp)
+    stack = Stack(url=f"http://127.0.0.1:{port}", tmp=tmp, env=env)
     try:
         subprocess.run([sys.executable, "-m", "salon", "migrate"], env=env, check=True, capture_output=True)
         stack.spawn("standin", [sys.executable, "-m", "salon.ai.standin", "--port", str(standin_port),
                                 "--chunks", "40", "--delay-ms", "90"], env)  # fmt: skip
         stack.spawn("worker", [sys.executable, "-m", "salon", "worker"], env)
-        stack.spawn("api", [
-            sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "salon.server:create_app",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--workers-kill-timeout", "5",
-        ], env)  # fmt: skip
-        _wait_healthy(stack)
+        stack.spawn_api("api", port)
         yield stack
     finally:
         stack.stop()
         stores.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+SHORT_ACCESS_TOKEN_SECONDS = 8
+
+
+@pytest.fixture(scope="session")
+def short_token_url(stack: Stack) -> str:
+    """A second API process on the same stores, whose access tokens live SHORT_ACCESS_TOKEN_SECONDS: what happens
+    when a token expires under an open page, without waiting 15 minutes."""
+    return stack.spawn_api(
+        "api-short-tokens", _free_port(), SALON_ACCESS_TOKEN_TTL_SECONDS=str(SHORT_ACCESS_TOKEN_SECONDS)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -151,12 +171,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
 
 @pytest.fixture
 def open_page(browser: Browser, stack: Stack, request: pytest.FixtureRequest) -> Iterator[Callable[..., Page]]:
-    """open_page(name) -> a Page in its own browser context (its own storage: one signed-in person per context)."""
+    """open_page(name) -> a Page in its own browser context (its own storage: one signed-in person per context);
+    ``url=`` opens it on another API process of the stack (``short_token_url``)."""
     contexts: list[tuple[str, Any]] = []
     errors: list[str] = []
 
-    def factory(name: str, viewport: dict[str, int] | None = None) -> Page:
-        context = browser.new_context(base_url=stack.url, viewport=viewport or {"width": 1280, "height": 860})
+    def factory(name: str, viewport: dict[str, int] | None = None, url: str | None = None) -> Page:
+        viewport = viewport or {"width": 1280, "height": 860}
+        context = browser.new_context(base_url=url or stack.url, viewport=viewport)
         contexts.append((name, context))
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{name}: {error}"))

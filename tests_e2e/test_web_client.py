@@ -11,7 +11,7 @@ import httpx
 import pyotp
 from playwright.sync_api import Page, expect
 
-from tests_e2e.conftest import ARTIFACTS, PASSWORD, Stack, sign_up, unique_name
+from tests_e2e.conftest import ARTIFACTS, PASSWORD, SHORT_ACCESS_TOKEN_SECONDS, Stack, sign_up, unique_name
 
 
 def test_sign_up_and_post_shows_in_own_feed(open_page: Callable[..., Page]) -> None:
@@ -64,6 +64,29 @@ def test_a_post_reaches_a_followers_open_feed(open_page: Callable[..., Page]) ->
     expect(alice.get_by_role("button", name="Follow", exact=True)).to_be_visible()
     expect(alice.get_by_text("Bob Builder has not posted yet.")).to_be_visible()
     alice.screenshot(path=ARTIFACTS / "profile.png")
+
+
+def test_the_live_stream_outlives_its_access_token(open_page: Callable[..., Page], short_token_url: str) -> None:
+    """A stream ends when its access token expires (``session.ended``, ``token_expired``): the page refreshes the token,
+    opens a new stream with a fresh ticket and stays live, and the person never notices."""
+    alice_name, bob_name = unique_name("alice"), unique_name("bob")
+    alice, bob = open_page("alice", url=short_token_url), open_page("bob", url=short_token_url)
+    streams: list[str] = []
+    alice.on("request", lambda request: streams.append(request.url) if "/api/v1/events?" in request.url else None)
+    sign_up(alice, alice_name, "Alice Liddell")
+    sign_up(bob, bob_name, "Bob Builder")
+    opened = len(streams)
+
+    alice.wait_for_timeout((SHORT_ACCESS_TOKEN_SECONDS + 3) * 1000)  # at least one expiry of her stream's token
+
+    assert len(streams) > opened, streams  # a new stream (a new ticket) after the old one ended
+    expect(alice.get_by_role("heading", name="Home")).to_be_visible()  # still signed in
+    expect(alice.locator(".live-dot[data-status=live]")).to_be_attached()
+    bob.goto(f"/#/@{alice_name}")
+    bob.get_by_role("button", name="Follow", exact=True).click()
+    expect(bob.get_by_role("button", name="Following")).to_be_visible()
+    # The follow reaches Alice's page live, through the stream opened after the expiry.
+    expect(alice.get_by_role("link", name=re.compile("Notifications")).locator(".badge-count")).to_have_text("1")
 
 
 def test_a_direct_message_arrives_live_with_typing_and_read_receipt(open_page: Callable[..., Page]) -> None:
