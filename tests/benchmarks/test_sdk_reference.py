@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from benchmarks.sdk_reference import run
 
 from salon.ai.standin import GeminiStandIn
 
 
-async def test_counts_complete_streams_and_their_times() -> None:
-    server = GeminiStandIn(chunks=20)
+async def _run_against(standin_chunks: int, **options: Any) -> dict[str, Any]:
+    server = GeminiStandIn(chunks=standin_chunks)
     url = await server.start()
     try:
-        summary = await run(url, vus=2, duration=0.5, chunks=20)
+        return (await run(url, **options))["metrics"]  # type: ignore[no-any-return]
     finally:
         await server.stop()
-    metrics = summary["metrics"]
+
+
+async def test_counts_complete_streams_and_their_times() -> None:
+    metrics = await _run_against(20, vus=2, duration=0.5, chunks=20)
+
     assert metrics["streams"]["values"]["count"] >= 2
     assert metrics["stream_errors"]["values"]["rate"] == 0.0
     assert metrics["stream_ms"]["values"]["med"] > 0
 
 
 async def test_a_stream_with_the_wrong_number_of_chunks_is_an_error() -> None:
-    server = GeminiStandIn(chunks=4)
-    url = await server.start()
-    try:
-        summary = await run(url, vus=1, duration=0.3, chunks=20)
-    finally:
-        await server.stop()
-    metrics = summary["metrics"]
+    metrics = await _run_against(4, vus=1, duration=0.3, chunks=20)
+
     assert metrics["streams"]["values"]["count"] == 0
     assert metrics["stream_errors"]["values"]["rate"] == 1.0

@@ -20,13 +20,14 @@ def _problem(response: httpx.Response, status: int) -> dict[str, object]:
     return body
 
 
+async def _post_raw(client: httpx.AsyncClient, path: str, raw: bytes, headers: dict[str, str]) -> httpx.Response:
+    return await client.post(path, content=raw, headers={**headers, "Content-Type": "application/json"})
+
+
 async def test_malformed_json_says_the_body_is_not_json(client: httpx.AsyncClient) -> None:
     alice = await create_user(client)
     for raw in (b"{", b"\x00", b'{"content": "x"} trailing'):
-        response = await client.post(
-            "/api/v1/posts", content=raw, headers={**alice.headers, "Content-Type": "application/json"}
-        )
-        body = _problem(response, 400)
+        body = _problem(await _post_raw(client, "/api/v1/posts", raw, alice.headers), 400)
         assert "not valid JSON" in str(body["detail"]), body
         assert body["title"] == "Bad request"
 
@@ -133,14 +134,7 @@ async def test_a_body_that_is_not_utf8_is_a_400_not_a_500(client: httpx.AsyncCli
     UnicodeDecodeError, which the framework passed on as a 500."""
     alice = await create_user(client)
     for raw in (b'{"content": "caf\xe9"}', b'{"content": "x\xed\xa0\x80y"}', b'{"content": "\xff"}'):
-        response = await client.post(
-            "/api/v1/posts", content=raw, headers={**alice.headers, "Content-Type": "application/json"}
-        )
-        body = _problem(response, 400)
+        body = _problem(await _post_raw(client, "/api/v1/posts", raw, alice.headers), 400)
         assert "UTF-8" in str(body["detail"]), body
-    login = await client.post(
-        "/api/v1/auth/login",
-        content=b'{"login": "\xe9", "password": "x"}',
-        headers={"Content-Type": "application/json"},
-    )
+    login = await _post_raw(client, "/api/v1/auth/login", b'{"login": "\xe9", "password": "x"}', {})
     assert "UTF-8" in str(_problem(login, 400)["detail"])
