@@ -138,3 +138,17 @@ async def test_a_body_that_is_not_utf8_is_a_400_not_a_500(client: httpx.AsyncCli
         assert "UTF-8" in str(body["detail"]), body
     login = await _post_raw(client, "/api/v1/auth/login", b'{"login": "\xe9", "password": "x"}', {})
     assert "UTF-8" in str(_problem(login, 400)["detail"])
+
+
+async def test_a_renamed_query_parameter_is_named_as_the_client_sends_it(client: httpx.AsyncClient) -> None:
+    """A query parameter whose wire name differs from the handler argument (``type`` for ``search_type``, ``user`` for
+    ``username``) was named by the argument: "Query parameter search_type", a name the API has nowhere (found by the
+    second fuzz pass)."""
+    alice = await create_user(client)
+    body = _problem(await client.get("/api/v1/search?q=x&type=zz", headers=alice.headers), 400)
+    assert body["detail"] == "Query parameter type: Invalid enum value 'zz'.", body
+    assert body["extra"] == [{"message": "Invalid enum value 'zz'", "key": "type", "source": "query"}]
+    goal = await client.post("/api/v1/goals", json={"title": "run", "target_type": "boolean"}, headers=alice.headers)
+    assert goal.status_code == 201, goal.text
+    response = await client.get(f"/api/v1/goals/{goal.json()['id']}/checkins?user={'u' * 40}", headers=alice.headers)
+    assert _problem(response, 400)["detail"] == "Query parameter user: Expected `str` of length <= 30.", response.text

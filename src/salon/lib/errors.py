@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.params import ParameterKwarg
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
@@ -90,14 +91,28 @@ def _sentence(phrase: str) -> str:
     return phrase[:1] + phrase[1:].lower()
 
 
-def _field_messages(extra: Any) -> list[dict[str, Any]]:
-    """Litestar's per-field validation messages, with the one it leaves unreadable made plain: a missing body
-    arrives as the KeyError text ``'data'``."""
+def _wire_name(request: Request[Any, Any, Any], argument: str) -> str:
+    """The name a client sends a parameter as (``type``), for the argument Litestar names (``search_type``)."""
+    handler = request.scope.get("route_handler")
+    try:
+        definition = handler.signature_model._fields[argument].kwarg_definition  # type: ignore[union-attr]
+    except (AttributeError, KeyError, TypeError):
+        return argument
+    if isinstance(definition, ParameterKwarg):
+        return definition.name or definition.query or definition.header or definition.cookie or argument
+    return argument
+
+
+def _field_messages(request: Request[Any, Any, Any], extra: Any) -> list[dict[str, Any]]:
+    """Litestar's per-field validation messages, with what it leaves unreadable made plain: a missing body arrives as
+    the KeyError text ``'data'``, and a parameter is named by its handler argument rather than its wire name."""
     messages = []
     for item in extra if isinstance(extra, list) else []:
         item = dict(item) if isinstance(item, dict) else {"message": str(item)}
         if "source" in item:  # a ParamType member for query/path/header parameters
             item["source"] = str(getattr(item["source"], "value", item["source"]))
+            if item["source"] != "body" and isinstance(item.get("key"), str):
+                item["key"] = _wire_name(request, item["key"])
         if item.get("key") == "data" and item.get("message") == "'data'":
             item = {"message": "The request body is missing.", "key": "body", "source": "body"}
         messages.append(item)
@@ -116,7 +131,7 @@ def _describe(item: dict[str, Any]) -> str:
 def _framework_detail(request: Request[Any, Any, Any], exc: HTTPException, phrase: str) -> str:
     """What to change, for a rejection Litestar made before our handlers ran."""
     detail = str(exc.detail or "")
-    if isinstance(exc, ValidationException) and (messages := _field_messages(exc.extra)):
+    if isinstance(exc, ValidationException) and (messages := _field_messages(request, exc.extra)):
         if any(item.get("message") == "The request body is missing." for item in messages):
             return "The request body is missing: send a JSON object with Content-Type: application/json."
         return "; ".join(_describe(item) for item in messages) + "."
@@ -150,7 +165,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         "status": exc.status_code,
         "detail": _framework_detail(request, exc, phrase),
     }
-    if isinstance(exc, ValidationException) and (messages := _field_messages(exc.extra)):
+    if isinstance(exc, ValidationException) and (messages := _field_messages(request, exc.extra)):
         body["extra"] = messages
     elif isinstance(exc.extra, dict):
         body.update(exc.extra)
