@@ -115,6 +115,33 @@ async def test_openapi_documents_event_streams_as_text_event_stream(client: http
         assert list(paths[path][method]["responses"]["200"]["content"]) == ["text/event-stream"], (method, path)
 
 
+async def test_openapi_describes_each_event_of_a_stream(client: httpx.AsyncClient) -> None:
+    """Before OpenAPI 3.2's ``itemSchema``, a ``text/event-stream`` schema describes one event (``id``, ``event``,
+    ``data``, ``retry``), as schemathesis reads it; ours said ``string``, so every real event failed it (found by the
+    second fuzz pass). The events of a real AI reply stream fit what the document says."""
+    alice = await create_user(client)
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    reply = paths["/api/v1/ai/conversations/{conversation_id}/messages"]["post"]["responses"]["200"]
+    schema = reply["content"]["text/event-stream"]["schema"]
+    assert schema["type"] == "object", schema
+    conversation = await client.post("/api/v1/ai/conversations", json={}, headers=alice.headers)
+    assert conversation.status_code == 201, conversation.text
+    stream = await client.post(
+        f"/api/v1/ai/conversations/{conversation.json()['id']}/messages", json={"content": "hi"}, headers=alice.headers
+    )
+    assert stream.status_code == 200, stream.text
+    text = stream.text.replace("\r\n", "\n")
+    events = [block for block in text.split("\n\n") if block.strip() and not block.startswith(":")]
+    assert events, stream.text
+    kinds = {"string": str, "integer": int}
+    for block in events:
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        for name, value in fields.items():
+            expected = schema["properties"][name]["type"]
+            assert kinds[expected] is str or value.isdigit(), (name, value, expected)
+        assert set(schema.get("required", [])) <= set(fields), (fields, schema)
+
+
 async def test_a_nul_character_in_text_is_a_400_not_a_500(client: httpx.AsyncClient) -> None:
     """Postgres text cannot hold U+0000: a NUL in a login, a search or a username reached the database and was a 500
     (found by the fuzz pass, in the accounts, search and social services alike)."""

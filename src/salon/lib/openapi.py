@@ -87,17 +87,27 @@ def _streams_events(handler: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, ServerSentEvent)
 
 
+SSE_EVENT = Schema(
+    type=OpenAPIType.OBJECT,
+    description="One Server-Sent Event (comments aside); data is JSON, per event name in docs/api.md",
+    properties={
+        "id": Schema(type=OpenAPIType.STRING, description="resume with it as Last-Event-ID"),
+        "event": Schema(type=OpenAPIType.STRING),
+        "data": Schema(type=OpenAPIType.STRING),
+        "retry": Schema(type=OpenAPIType.INTEGER, description="milliseconds before reconnecting"),
+    },
+    required=["event", "data"],
+)
+"""Before OpenAPI 3.2's ``itemSchema``, a ``text/event-stream`` schema describes each event, not the stream as text."""
+
+
 def document_streams(openapi: OpenAPI, streams: set[tuple[str, str]]) -> None:
     """A handler returning ``ServerSentEvent`` answers ``text/event-stream`` (Litestar documents JSON)."""
     for path, method in streams:
         operation = getattr((openapi.paths or {}).get(path), method, None)
         for code, response in (operation.responses or {}).items() if operation else ():
             if code.startswith("2") and isinstance(response, OpenAPIResponse) and response.content:
-                response.content = {
-                    "text/event-stream": OpenAPIMediaType(
-                        schema=Schema(type=OpenAPIType.STRING, description="SSE frames: id, event, data (docs/api.md)")
-                    )
-                }
+                response.content = {"text/event-stream": OpenAPIMediaType(schema=SSE_EVENT)}
 
 
 def document_problems(openapi: OpenAPI, public: set[tuple[str, str]], api_prefix: str) -> None:
