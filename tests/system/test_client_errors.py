@@ -179,3 +179,19 @@ async def test_a_renamed_query_parameter_is_named_as_the_client_sends_it(client:
     assert goal.status_code == 201, goal.text
     response = await client.get(f"/api/v1/goals/{goal.json()['id']}/checkins?user={'u' * 40}", headers=alice.headers)
     assert _problem(response, 400)["detail"] == "Query parameter user: Expected `str` of length <= 30.", response.text
+
+
+async def test_a_lone_surrogate_escape_is_named_not_called_truncated(client: httpx.AsyncClient) -> None:
+    """``"\\ud800"`` alone is not a character (it can never be UTF-8 text): msgspec rejects it, but for a lone high
+    surrogate its message is "Input data was truncated", which sent a client looking for a cut-off body (found by the
+    second fuzz pass). Real truncation keeps its own wording."""
+    alice = await create_user(client)
+    for raw in (b'{"content": "a\\ud800b"}', b'{"content": "\\ud83d"}', b'{"content": "x\\udfffy"}'):
+        body = _problem(await _post_raw(client, "/api/v1/posts", raw, alice.headers), 400)
+        assert "lone UTF-16 surrogate" in str(body["detail"]), (raw, body)
+        assert "truncated" not in str(body["detail"]), (raw, body)
+    paired = await _post_raw(client, "/api/v1/posts", b'{"content": "ok \\ud83d\\ude00"}', alice.headers)
+    assert paired.status_code == 201, paired.text
+    assert paired.json()["content"] == "ok \U0001f600"
+    cut = _problem(await _post_raw(client, "/api/v1/posts", b'{"content": "x', alice.headers), 400)
+    assert "truncated" in str(cut["detail"]), cut

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.exceptions import ClientException, HTTPException, SerializationException, ValidationException
 from litestar.params import ParameterKwarg
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
@@ -172,6 +173,13 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     return Response(content=body, status_code=exc.status_code, media_type=PROBLEM_JSON, headers=exc.headers)
 
 
+LONE_SURROGATE = re.compile(
+    rb"(?<!\\)(?:\\\\)*(\\u[dD][89abAB][0-9a-fA-F]{2})(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"  # a high half, unpaired
+    rb"|(?<!\\)(?:\\\\)*(?<!\\u[dD][89abAB][0-9a-fA-F]{2})(\\u[dD][c-fC-F][0-9a-fA-F]{2})"  # a low half, unpaired
+)
+"""A JSON escape of half a UTF-16 surrogate pair with no other half (not a backslash escaped as ``\\\\``)."""
+
+
 class Utf8BodyRequest(Request[Any, Any, Any]):
     """Litestar's request, with a body that is not UTF-8 a client error. JSON is UTF-8, but a string holding other
     bytes (Latin-1 text, an encoded lone surrogate) makes msgspec raise ``UnicodeDecodeError``, which Litestar passes
@@ -184,6 +192,15 @@ class Utf8BodyRequest(Request[Any, Any, Any]):
             raise ClientException(
                 f"The request body is not valid UTF-8 ({exc.reason}). Send JSON encoded as UTF-8."
             ) from None
+        except SerializationException:
+            # msgspec calls a lone high surrogate escape "Input data was truncated": name the real mistake
+            if match := LONE_SURROGATE.search(await self.body()):
+                escape = (match.group(1) or match.group(2)).decode()
+                raise ClientException(
+                    f"The request body holds {escape}, a lone UTF-16 surrogate escape, which is no character. Escape "
+                    "a character outside the Basic Multilingual Plane as a pair (\\ud83d\\ude00), or send it as UTF-8."
+                ) from None
+            raise
 
 
 def unexpected_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
