@@ -191,6 +191,25 @@ async def test_reattach_to_a_finished_reply_replays_it_or_resumes_after_last_eve
     assert bad.status_code == 400
 
 
+async def test_reattach_at_a_finished_replys_last_frame_is_204_not_an_endless_stream(
+    client: httpx.AsyncClient, standin: GeminiStandIn
+) -> None:
+    """A client holding every frame (an EventSource reconnecting after the final one) used to get a stream of
+    heartbeats that never ended. 204 tells it there is nothing more, and an EventSource stops reconnecting."""
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    frames = await send(client, alice, conversation["id"], "hello")
+    url = f"/api/v1/ai/conversations/{conversation['id']}/messages/{frames[0].data['ai_message_id']}/stream"
+
+    async with asyncio.timeout(5):
+        at_end = await client.get(url, headers={**alice.headers, "Last-Event-ID": frames[-1].id})
+        before_end = await client.get(url, params={"last_event_id": frames[-2].id}, headers=alice.headers)
+
+    assert frames[-1].event == "ai_complete"
+    assert (at_end.status_code, at_end.content) == (204, b"")
+    assert [f.event for f in parse_sse(before_end.text)] == ["ai_complete"]
+
+
 async def test_offline_model_answers_without_an_api_key(client: httpx.AsyncClient, settings: Settings) -> None:
     assert not settings.gemini_api_key
     alice = await create_user(client, "alice")

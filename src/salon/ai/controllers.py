@@ -99,9 +99,12 @@ class ConversationController(Controller):
         last_event_id: LastEventIdQuery = None,
     ) -> ServerSentEvent:
         """Re-attach to a reply: the frames after ``Last-Event-ID`` (header or ``?last_event_id=``), or all of them,
-        then live ones until it ends."""
+        then live ones until it ends. ``204`` when ``Last-Event-ID`` is the reply's final frame or later: there is
+        nothing more to send (an ``EventSource`` stops reconnecting on 204)."""
         after = last_event_id_header or last_event_id
         frames = await services.reply_frames(viewer, conversation_id, message_id, after, settings)
+        if frames is None:
+            return ServerSentEvent([], status_code=HTTP_204_NO_CONTENT)
         return reply_stream(frames)
 
     @post("/{conversation_id:str}/messages/{message_id:str}/stop", operation_id="stopAiReply", status_code=HTTP_200_OK)

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from litestar.response import ServerSentEventMessage
@@ -148,8 +148,9 @@ async def send_message(
             "ai-messages", viewer.id, idempotency_key, idempotency.fingerprint(request),
             lambda: start_reply(viewer, conversation_id, content, settings),
         )  # fmt: skip
-    if replayed:
-        return await reply_frames(viewer, conversation_id, str(reply_id), None, settings), True
+    if replayed:  # from the first frame (no Last-Event-ID), so there is always a stream
+        frames = await reply_frames(viewer, conversation_id, str(reply_id), None, settings)
+        return cast(AsyncIterator[ServerSentEventMessage], frames), True
     return follow_reply(uuid.UUID(conversation_id), reply_id, None, settings), False
 
 
@@ -226,14 +227,17 @@ async def store_turn(
 
 async def reply_frames(
     viewer: Viewer, conversation_id: str, message_id: str, last_event_id: str | None, settings: Settings
-) -> AsyncIterator[ServerSentEventMessage]:
-    """Re-attach to a reply: its frames after ``last_event_id`` (all of them without one), then live ones."""
+) -> AsyncIterator[ServerSentEventMessage] | None:
+    """Re-attach to a reply: its frames after ``last_event_id`` (all of them without one), then live ones. None when
+    ``last_event_id`` is the reply's terminal frame or later: the client has every frame."""
     conversation = await store.owned_conversation(conversation_id, viewer.id)
     message = await store.message_in(conversation["id"], message_id)
     if message["role"] != "model":
         raise store.message_not_found()
     after = streams.check_last_event_id(last_event_id)
     message = await settle(conversation["id"], message, settings)
+    if after is not None and await streams.ended_by(message_id, after):
+        return None
     if message["status"] != "streaming" and not await streams.exists(message_id):
         return finished_reply_frames(message)  # the stream has expired: the stored message is the whole story
     return follow_reply(conversation["id"], message["id"], after, settings)

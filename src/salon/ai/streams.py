@@ -137,6 +137,17 @@ async def exists(message_id: str) -> bool:
     return bool(await valkey_client.client().exists(stream_key(message_id)))
 
 
+async def ended_by(message_id: str, cursor: str) -> bool:
+    """Has a reader at entry ``cursor`` every frame of the reply: its last frame is the terminal one, at or before
+    ``cursor``? (Not "the message is stored as finished": the outcome is stored just before the terminal frame is
+    appended, and a reader in between still has that frame to get.)"""
+    last = await valkey_client.client().xrevrange(stream_key(message_id), count=1)
+    if not last:
+        return False
+    entry_id, fields = last[0]
+    return fields["event"] in TERMINAL_EVENTS and entry_key(cursor) >= entry_key(entry_id)
+
+
 class Reconnect(msgspec.Struct):
     """``ai_reconnect``: this server is shutting down; re-attach with ``GET .../stream`` and ``Last-Event-ID``."""
 
