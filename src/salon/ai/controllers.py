@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
@@ -88,7 +89,11 @@ class ConversationController(Controller):
         frames, replayed = await services.send_message(viewer, conversation_id, data.content, settings, idempotency_key)
         return reply_stream(frames, replayed=replayed)
 
-    @get("/{conversation_id:str}/messages/{message_id:str}/stream", operation_id="streamAiReply")
+    @get(
+        "/{conversation_id:str}/messages/{message_id:str}/stream",
+        operation_id="streamAiReply",
+        responses={HTTP_204_NO_CONTENT: ResponseSpec(None, description="Last-Event-ID is the final frame")},
+    )
     async def stream(
         self,
         viewer: SignedIn,
