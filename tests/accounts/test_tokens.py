@@ -183,3 +183,23 @@ async def test_concurrent_refreshes_with_one_token_let_one_through_then_end_the_
     winner = next(r for r in responses if r.status_code == 200).json()
     # the second use was a reuse: the family is gone, including the winner's new token
     assert (await client.post(REFRESH, json={"refresh_token": winner["refresh_token"]})).status_code == 401
+
+
+async def test_credential_routes_ignore_a_stale_access_token(client: httpx.AsyncClient) -> None:
+    """A client that attaches its access token to every request still refreshes and signs in once that token is
+    expired, revoked or garbage: these routes take their credentials from the body (the token used to make them 401,
+    "refresh it", which a client could then never do)."""
+    alice = await create_user(client, "alice")
+    await client.post("/api/v1/auth/logout", headers=alice.headers)  # the access token is now revoked
+    for stale in (alice.headers, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"}):
+        signed_in = await client.post(
+            "/api/v1/auth/login", json={"login": "alice", "password": DEFAULT_PASSWORD}, headers=stale
+        )
+        assert signed_in.status_code == 200, signed_in.text
+        refreshed = await client.post(
+            "/api/v1/auth/refresh", json={"refresh_token": signed_in.json()["refresh_token"]}, headers=stale
+        )
+        assert refreshed.status_code == 200, refreshed.text
+    # Elsewhere a bad token is still refused, also on routes anyone may call.
+    explore = await client.get("/api/v1/explore", headers={"Authorization": "Bearer not-a-token"})
+    assert explore.status_code == 401

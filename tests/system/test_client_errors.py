@@ -89,17 +89,16 @@ async def test_openapi_documents_errors_as_problems(client: httpx.AsyncClient) -
 
 async def test_openapi_security_says_which_operations_need_a_token(client: httpx.AsyncClient) -> None:
     """Signed-in operations need the bearer token; public ones take it or none (they still see a viewer who sends
-    one); /health and /ready need nothing. Before, JWTAuth's document-wide requirement put a token on all of them."""
+    one), sign-in and refresh ignore it; /health and /ready need nothing. Before, JWTAuth's document-wide requirement
+    put a token on all of them."""
     schema = (await client.get("/schema/openapi.json")).json()
     paths = schema["paths"]
     assert "security" not in schema
     assert paths["/api/v1/feed"]["get"]["security"] == [{"BearerToken": []}]
-    for path, method in (
-        ("/api/v1/explore", "get"),
-        ("/api/v1/auth/login", "post"),
-        ("/api/v1/trends/hashtags", "get"),
-    ):
-        assert paths[path][method]["security"] == [{}, {"BearerToken": []}], path
+    for path in ("/api/v1/explore", "/api/v1/trends/hashtags"):
+        assert paths[path]["get"]["security"] == [{}, {"BearerToken": []}], path
+    for path in ("/api/v1/auth/login", "/api/v1/auth/refresh"):  # credentials in the body: a token is ignored
+        assert paths[path]["post"]["security"] == [{}], path
     for path in ("/health", "/ready"):
         assert "security" not in paths[path]["get"], path
 

@@ -39,6 +39,9 @@ from salon.lib.params import Config, Limit, MaybeViewer, SignedIn
 from salon.social.visibility import has_blocked
 
 PUBLIC = {"public": True}
+# The routes that take their credentials from the body ignore the Authorization header: a client that attaches its
+# access token to every request must still be able to refresh or sign in once that token is expired or revoked.
+CREDENTIALS = {"public": True, "exclude_from_auth": True}
 AnyRequest = Request[Any, Any, Any]
 
 
@@ -53,22 +56,22 @@ class AuthController(Controller):
     path = "/auth"
     tags = ["auth"]
 
-    @post("/register", operation_id="register", opt=PUBLIC, status_code=201)
+    @post("/register", operation_id="register", opt=CREDENTIALS, status_code=201)
     async def register(self, data: JSONBody[RegisterBody], request: AnyRequest, settings: Config) -> TokenResponse:
         """Create an account and sign in: returns the user, an access token and a refresh token."""
         return await services.register(settings, data, client_info(request))
 
-    @post("/login", operation_id="login", opt=PUBLIC, status_code=200)
+    @post("/login", operation_id="login", opt=CREDENTIALS, status_code=200)
     async def login(self, data: JSONBody[LoginBody], request: AnyRequest, settings: Config) -> TokenResponse:
         """Sign in with username or email and password (plus totp_code or recovery_code when 2FA is on)."""
         return await services.login(settings, data, client_info(request))
 
-    @post("/refresh", operation_id="refresh", opt=PUBLIC, status_code=200)
+    @post("/refresh", operation_id="refresh", opt=CREDENTIALS, status_code=200)
     async def refresh(self, data: JSONBody[RefreshBody], request: AnyRequest, settings: Config) -> TokenResponse:
         """Rotate a refresh token: the old one stops working; reusing it ends the session."""
         return await services.refresh(settings, data.refresh_token, client_info(request))
 
-    @post("/google", operation_id="google_sign_in", opt=PUBLIC, status_code=200)
+    @post("/google", operation_id="google_sign_in", opt=CREDENTIALS, status_code=200)
     async def google_sign_in(self, data: JSONBody[GoogleBody], request: AnyRequest, settings: Config) -> TokenResponse:
         """Sign in with a Google ID token; creates the account (or links one with the same verified email)."""
         return await google.sign_in(settings, data, client_info(request))

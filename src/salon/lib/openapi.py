@@ -8,7 +8,7 @@ It also says who may call what: signed-in operations need the bearer token, publ
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from typing import TYPE_CHECKING, Any
 
 from litestar._openapi.plugin import OpenAPIPlugin  # no public hook edits the built document; tests/system cover it
@@ -110,8 +110,11 @@ def document_streams(openapi: OpenAPI, streams: set[tuple[str, str]]) -> None:
                 response.content = {"text/event-stream": OpenAPIMediaType(schema=SSE_EVENT)}
 
 
-def document_problems(openapi: OpenAPI, public: set[tuple[str, str]], api_prefix: str) -> None:
-    """Rewrite ``openapi`` in place (see the module docstring)."""
+def document_problems(
+    openapi: OpenAPI, public: set[tuple[str, str]], api_prefix: str, tokenless: Set[tuple[str, str]] = frozenset()
+) -> None:
+    """Rewrite ``openapi`` in place (see the module docstring). ``tokenless``: public operations that ignore the
+    Authorization header (sign-in and refresh take their credentials from the body)."""
     if openapi.components.schemas is None:
         openapi.components.schemas = {}
     openapi.components.schemas["Problem"] = PROBLEM
@@ -124,7 +127,9 @@ def document_problems(openapi: OpenAPI, public: set[tuple[str, str]], api_prefix
             for code in list(responses):
                 if code.isdigit() and int(code) >= 400:
                     responses[code] = _problem(DESCRIPTIONS.get(int(code), responses[code].description))
-            if (path, method) in public:  # anonymous, or signed in (a public handler still sees the viewer)
+            if (path, method) in tokenless:
+                operation.security = [{}]
+            elif (path, method) in public:  # anonymous, or signed in (a public handler still sees the viewer)
                 operation.security = [{}, *(operation.security or [])]
             else:
                 responses.setdefault("401", _problem(DESCRIPTIONS[401]))
@@ -145,7 +150,8 @@ class _ProblemsDocumented(OpenAPIPlugin):
         # JWTAuth declares bearer security for the whole document, /health and /ready included; the API router
         # declares it on each of its operations, and public ones also allow anonymous calls (document_problems).
         openapi.security = None
-        document_problems(openapi, _operations(self.app, _is_public), self.api_prefix)
+        tokenless = _operations(self.app, lambda handler: bool(handler.opt.get("exclude_from_auth")))
+        document_problems(openapi, _operations(self.app, _is_public), self.api_prefix, tokenless)
         document_streams(openapi, _operations(self.app, _streams_events))
         return openapi
 
