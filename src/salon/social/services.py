@@ -76,7 +76,10 @@ async def sql(query: str, *args: Any) -> list[dict[str, Any]]:
 
 
 async def lock_users(*user_ids: uuid.UUID) -> None:
-    await sql("SELECT id FROM users WHERE id = ANY({}::uuid[]) ORDER BY id FOR UPDATE", sorted(user_ids))
+    """Serialise changes between these users (callers lock each other out, in id order). ``FOR NO KEY UPDATE``, not
+    ``FOR UPDATE``: the latter also conflicts with the ``FOR KEY SHARE`` that any insert referencing a user takes (a
+    worker writing a follow notification), and a follow back while one was written deadlocked."""
+    await sql("SELECT id FROM users WHERE id = ANY({}::uuid[]) ORDER BY id FOR NO KEY UPDATE", sorted(user_ids))
 
 
 def other_user(viewer_id: uuid.UUID, user: dict[str, Any], action: str) -> uuid.UUID:
