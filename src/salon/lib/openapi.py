@@ -3,12 +3,13 @@
 ``default`` response covers the rest (403, 409, 422, 429, 503...), and an operation that streams Server-Sent Events
 documents ``text/event-stream``. Litestar on its own documents only a 400 whose body (``status_code``, ``detail``,
 ``extra``) and media type (``application/json``) are not what salon sends, and ``application/json`` for streams.
-It also says who may call what: signed-in operations need the bearer token, public ones take it or none, and
-``/health`` and ``/ready`` need nothing (Litestar's JWTAuth declared the token for the whole document)."""
+It also says who may call what: signed-in operations need the bearer token, public ones take it or none, sign-in
+and refresh ignore it, and ``/health`` and ``/ready`` need nothing (Litestar's JWTAuth declared the token for the
+whole document)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Set
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from litestar._openapi.plugin import OpenAPIPlugin  # no public hook edits the built document; tests/system cover it
@@ -81,6 +82,10 @@ def _is_public(handler: Any) -> bool:
     return bool(handler.opt.get("public"))
 
 
+def _ignores_token(handler: Any) -> bool:
+    return bool(handler.opt.get("exclude_from_auth"))
+
+
 def _streams_events(handler: Any) -> bool:
     returns = getattr(getattr(handler, "parsed_fn_signature", None), "return_type", None)
     annotation = getattr(returns, "annotation", None)
@@ -111,7 +116,7 @@ def document_streams(openapi: OpenAPI, streams: set[tuple[str, str]]) -> None:
 
 
 def document_problems(
-    openapi: OpenAPI, public: set[tuple[str, str]], api_prefix: str, tokenless: Set[tuple[str, str]] = frozenset()
+    openapi: OpenAPI, public: set[tuple[str, str]], tokenless: set[tuple[str, str]], api_prefix: str
 ) -> None:
     """Rewrite ``openapi`` in place (see the module docstring). ``tokenless``: public operations that ignore the
     Authorization header (sign-in and refresh take their credentials from the body)."""
@@ -150,8 +155,8 @@ class _ProblemsDocumented(OpenAPIPlugin):
         # JWTAuth declares bearer security for the whole document, /health and /ready included; the API router
         # declares it on each of its operations, and public ones also allow anonymous calls (document_problems).
         openapi.security = None
-        tokenless = _operations(self.app, lambda handler: bool(handler.opt.get("exclude_from_auth")))
-        document_problems(openapi, _operations(self.app, _is_public), self.api_prefix, tokenless)
+        public, tokenless = _operations(self.app, _is_public), _operations(self.app, _ignores_token)
+        document_problems(openapi, public, tokenless, self.api_prefix)
         document_streams(openapi, _operations(self.app, _streams_events))
         return openapi
 
