@@ -14,10 +14,12 @@ from tests.posts.helpers import new_post
 
 # Round trips of one create, counted by ``query_log`` (statements plus BEGIN/COMMIT). Before the create was one
 # statement presented from its own row, a plain post cost 10, a reply or a quote of someone else's post 14, a reply
-# that also quotes the same post 17.
-PLAIN_CREATE_ROUND_TRIPS = 2
-REFERENCE_CREATE_ROUND_TRIPS = 7  # + the suspension check, the referenced post and the relation to its author
-REPLY_AND_QUOTE_ROUND_TRIPS = 9
+# that also quotes the same post 17; before hydrate read the viewer's relations and likes with the posts, 2, 7 and 9.
+PLAIN_CREATE_ROUND_TRIPS = 1  # the statement; its row carries what the response needs
+# + the suspension check, the referenced post (with the relation to its author) before, and after it again: the
+# response embeds it with the new reply or quote counted
+REFERENCE_CREATE_ROUND_TRIPS = 4
+REPLY_AND_QUOTE_ROUND_TRIPS = 5  # the referenced post is checked once as the replied-to and once as the quoted post
 
 # Valkey round trips after the create's statement (counted by ``valkey_log``): every job of the post's events and the
 # author's timeline push share one pipeline (``salon.lib.jobs.batch``). Before, each was a round trip of its own: a

@@ -67,11 +67,14 @@ async def test_a_page_costs_a_fixed_number_of_queries(
         assert len(response.json()["items"]) == limit
         return query_log.count
 
-    for path in (
-        "/api/v1/users/alice/posts?include_replies=true",
-        "/api/v1/bookmarks",
-        f"/api/v1/posts/{target['id']}/quotes",
+    # The page's own query plus one for hydrate (the posts, the posts they reference and the viewer's relations and
+    # likes/reposts/bookmarks together), after the lookups a path needs first: a profile's owner (2: the user and a
+    # block check) and the viewer's relation to them, a quoted post's visibility. Before hydrate read it all in one
+    # query, each page cost 3 more.
+    for path, most in (
+        ("/api/v1/users/alice/posts?include_replies=true", 5),
+        ("/api/v1/bookmarks", 2),
+        (f"/api/v1/posts/{target['id']}/quotes", 3),
     ):
         one, twenty = await cost(path, 1), await cost(path, 20)
-        assert one == twenty, path
-        assert twenty <= 8, path
+        assert one == twenty <= most, (path, str(query_log))

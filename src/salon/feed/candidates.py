@@ -26,7 +26,7 @@ from salon.moderation import holds
 from salon.posts.hydrate import load_posts
 from salon.posts.tables import Post
 from salon.social.schemas import UserSummary
-from salon.social.visibility import ME, VIEWER_CTE, Relation, blocked_sql, can_see, summary
+from salon.social.visibility import VIEWER_CTE, Relation, can_see, relation_columns, summary
 
 Reason = Literal["own", "followed", "friend", "repost"]
 HELD_SQL = holds.held_sql("post", "p.id")
@@ -77,19 +77,23 @@ async def viewer_edges(viewer_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> d
     rows = await _sql(
         f"""
         WITH {VIEWER_CTE}
-        SELECT u.id, u.username, u.display_name, u.avatar_media_id,
-          EXISTS (SELECT 1 FROM follows WHERE follower = {ME} AND followee = u.id) AS following,
-          EXISTS (SELECT 1 FROM friendships WHERE owner = {ME} AND friend = u.id) AS friends,
-          {blocked_sql(ME, "u.id")} AS blocked,
-          EXISTS (SELECT 1 FROM mutes WHERE muter = {ME} AND muted = u.id) AS muted
+        SELECT u.id, u.username, u.display_name, u.avatar_media_id, {relation_columns("u.id")}
         FROM users u WHERE u.id = ANY({{}}::uuid[]) AND u.is_active
         """,
         viewer_id,
         ids,
     )
-    return {
-        row["id"]: Edge(summary(row), row["following"], row["friends"], row["blocked"], row["muted"]) for row in rows
-    }
+    return {row["id"]: _edge(summary(row), row) for row in rows}
+
+
+def _edge(user: UserSummary, row: dict[str, Any]) -> Edge:
+    """An ``Edge`` from a row with the ``relation_columns``."""
+    return Edge(user, row["following"], row["friends"], row["blocked"], row["muted"])
+
+
+def _author_edges(rows: Iterable[dict[str, Any]]) -> dict[uuid.UUID, Edge]:
+    """The viewer's edges to the active authors of ``load_posts`` rows (read for the viewer, so they carry them)."""
+    return {row["author"]: _edge(summary({**row, "id": row["author_id"]}), row) for row in rows if row["author_active"]}
 
 
 async def _post_rows(post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
@@ -107,31 +111,31 @@ async def _post_rows(post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str,
     return {row["id"]: row for row in rows}
 
 
-async def _live_reposts(entries: Sequence[Entry]) -> set[tuple[uuid.UUID, uuid.UUID]]:
-    """Which (post, reposter) pairs of repost entries still exist (an undone repost leaves its entry behind)."""
-    pairs = [(entry.post_id, entry.reposter_id) for entry in entries if entry.reposter_id is not None]
+async def _reposters(viewer_id: uuid.UUID, entries: Sequence[Entry]) -> dict[tuple[uuid.UUID, uuid.UUID], Edge]:
+    """For the repost entries among ``entries`` whose repost still exists (an undone repost leaves its entry behind)
+    and whose reposter is active: the viewer's edge to the reposter, by (post, reposter). One query, none without
+    reposts."""
+    pairs = {(entry.post_id, entry.reposter_id) for entry in entries if entry.reposter_id is not None}
     if not pairs:
-        return set()
+        return {}
     rows = await _sql(
-        """
-        SELECT r.post, r.reposter FROM reposts r
-        JOIN unnest({}::uuid[], {}::uuid[]) AS wanted(post, reposter)
-          ON r.post = wanted.post AND r.reposter = wanted.reposter
+        f"""
+        WITH {VIEWER_CTE}
+        SELECT r.post, u.id, u.username, u.display_name, u.avatar_media_id, {relation_columns("u.id")}
+        FROM unnest({{}}::uuid[], {{}}::uuid[]) AS wanted(post, reposter)
+        JOIN reposts r ON r.post = wanted.post AND r.reposter = wanted.reposter
+        JOIN users u ON u.id = r.reposter AND u.is_active
         """,
+        viewer_id,
         [post for post, _ in pairs],
         [reposter for _, reposter in pairs],
     )
-    return {(row["post"], row["reposter"]) for row in rows}
+    return {(row["post"], row["id"]): _edge(summary(row), row) for row in rows}
 
 
-def _reason(viewer_id: uuid.UUID, entry: Entry, row: dict[str, Any], edges: dict[uuid.UUID, Edge]) -> Reason | None:
-    """Why the viewer gets this entry, or None when they no longer should."""
+def _reason(viewer_id: uuid.UUID, row: dict[str, Any], edges: dict[uuid.UUID, Edge]) -> Reason | None:
+    """Why the viewer gets this (non-repost) entry, or None when they no longer should."""
     author = row["author"]
-    if entry.reposter_id is not None:
-        if entry.reposter_id == viewer_id:
-            return "repost"
-        reposter = edges.get(entry.reposter_id)
-        return "repost" if reposter and reposter.following and not (reposter.muted or reposter.blocked) else None
     if author == viewer_id:
         return "own"
     edge = edges.get(author)
@@ -140,6 +144,14 @@ def _reason(viewer_id: uuid.UUID, entry: Entry, row: dict[str, Any], edges: dict
     if row["visibility"] == "friends":
         return "friend" if edge.friends else None
     return "followed" if edge.following else None
+
+
+def _brought_by(viewer_id: uuid.UUID, entry: Entry, reposter: Edge | None) -> bool:
+    """Does the viewer still get a repost entry: their own repost, or one by someone they follow and have not muted
+    or blocked (``reposter`` is None for an undone repost or an inactive reposter)?"""
+    if reposter is None:
+        return False
+    return entry.reposter_id == viewer_id or (reposter.following and not (reposter.muted or reposter.blocked))
 
 
 def _visible(viewer_id: uuid.UUID, row: dict[str, Any], edges: dict[uuid.UUID, Edge]) -> bool:
@@ -152,46 +164,37 @@ def _visible(viewer_id: uuid.UUID, row: dict[str, Any], edges: dict[uuid.UUID, E
     return edge is not None and not edge.muted and can_see(viewer_id, author, row["visibility"], edge.relation)
 
 
-class Lookups:
-    """What a feed request has read while resolving: post rows (``load_posts`` shape, deleted ones included) and the
-    viewer's relations to their authors, so ``hydrate`` does not read them again for the page."""
-
-    def __init__(self) -> None:
-        self.posts: dict[uuid.UUID, dict[str, Any]] = {}
-        self.relations: dict[uuid.UUID, Relation] = {}
-
-
 async def resolve(
-    viewer_id: uuid.UUID, entries: Sequence[Entry], lookups: Lookups | None = None
+    viewer_id: uuid.UUID, entries: Sequence[Entry], loaded: dict[uuid.UUID, dict[str, Any]] | None = None
 ) -> dict[str, Candidate]:
-    """The entries the viewer may be shown now, by member. Three queries at most, whatever the number of entries.
+    """The entries the viewer may be shown now, by member, in a fixed number of queries whatever their number.
 
-    With ``lookups`` (a page about to be hydrated) the posts are read whole and kept there with the relations; without
-    (ranking hundreds of candidates) only the columns scoring needs are read."""
+    With ``loaded`` (a page about to be hydrated) the posts and the posts they reference are read whole for the viewer
+    in one query (``load_posts``: the relations to their authors included) and kept there for ``hydrate``; without
+    (ranking hundreds of candidates) only the columns scoring needs are read, and the relations in a second query.
+    Entries that are reposts cost one more (``_reposters``)."""
     post_ids = [entry.post_id for entry in entries]
-    if lookups is None:
+    if loaded is None:
         rows = await _post_rows(post_ids)
+        edges = await viewer_edges(viewer_id, {row["author"] for row in rows.values()})
     else:
-        loaded = await load_posts(post_ids)
-        lookups.posts.update(loaded)
-        rows = {post_id: row for post_id, row in loaded.items() if row["deleted_at"] is None}
-    people = {row["author"] for row in rows.values()}
-    people |= {entry.reposter_id for entry in entries if entry.reposter_id is not None}
-    edges = await viewer_edges(viewer_id, people)
-    if lookups is not None:
-        lookups.relations.update({user_id: edge.relation for user_id, edge in edges.items()})
-    reposts = await _live_reposts([entry for entry in entries if entry.post_id in rows])
+        read = await load_posts(post_ids, viewer_id, references=True)
+        loaded.update(read)
+        rows = {post_id: row for post_id, row in read.items() if row["deleted_at"] is None}
+        edges = _author_edges(rows.values())
+    reposters = await _reposters(viewer_id, [entry for entry in entries if entry.post_id in rows])
     candidates: dict[str, Candidate] = {}
     for entry in entries:
         row = rows.get(entry.post_id)
         if row is None or not _visible(viewer_id, row, edges):
             continue
-        if entry.reposter_id is not None and (entry.post_id, entry.reposter_id) not in reposts:
-            continue
-        reason = _reason(viewer_id, entry, row, edges)
+        reposter = reposters.get((entry.post_id, entry.reposter_id)) if entry.reposter_id else None
+        if entry.reposter_id is None:
+            reason = _reason(viewer_id, row, edges)
+        else:
+            reason = "repost" if _brought_by(viewer_id, entry, reposter) else None
         if reason is None:
             continue
-        reposter = edges.get(entry.reposter_id) if entry.reposter_id else None
         candidates[entry.member] = Candidate(
             entry=entry,
             author_id=row["author"],

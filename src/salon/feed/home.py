@@ -2,10 +2,10 @@
 
 Pipeline (as in Bluesky's AppView and Twitter's home-mixer): candidate entries (the Valkey timeline plus authors
 above the fan-out threshold, read from Postgres) -> ``candidates.resolve`` (who may see what, now) -> ordering ->
-``hydrate`` (posts' own single hydration, reusing the rows and relations ``resolve`` read) -> items with a
-``reason``. A warm first page costs three Valkey round trips (token check, ``_open``, the page's entries) and three
-queries (posts, the viewer's relations to their authors, the viewer's likes/reposts/bookmarks), plus one for live
-reposts and one for replied-to/quoted posts when the page has them.
+``hydrate`` (posts' own single hydration, reusing the rows ``resolve`` read) -> items with a ``reason``. A warm
+first page costs three Valkey round trips (token check, ``_open``, the page's entries) and one query (the posts, the
+posts they reply to or quote, and the viewer's relation to each author and like/repost/bookmark of each post), plus
+one when the page holds reposts (are they still there, and the viewer's relation to the reposters).
 
 Paging:
 - ``chronological`` is a keyset over (time, member) of the timeline, so new posts never shift a page. A post can
@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from salon.feed import affinity, ranking, timeline
-from salon.feed.candidates import Candidate, Lookups, resolve
+from salon.feed.candidates import Candidate, resolve
 from salon.feed.schemas import ALGORITHMS, DEFAULT_ALGORITHM, Algorithm, FeedItem, FeedPage
 from salon.feed.tables import FeedPreference
 from salon.feed.timeline import Entry, epoch_ms
@@ -45,6 +45,9 @@ from salon.posts.schemas import PostView
 from salon.settings import Settings
 
 SCORED: tuple[Algorithm, ...] = ("engagement", "ranked")
+# The post rows a feed request has read for its viewer while resolving (``load_posts`` shape, the posts they reference
+# and deleted ones included), so ``hydrate`` reads nothing again for the page.
+Loaded = dict[uuid.UUID, dict[str, Any]]
 MAX_ROUNDS = 4  # batches of entries read to fill one page when many are filtered out
 
 
@@ -154,19 +157,17 @@ async def home_feed(
     if not opening.alive:
         opening.changes = await timeline.rebuild(viewer_id, settings)
         opening.pointers = {}
-    lookups = Lookups()
+    loaded: Loaded = {}
     if algorithm == "chronological":
-        picked, next_position = await _chronological(viewer_id, position, limit, lookups, settings)
+        picked, next_position = await _chronological(viewer_id, position, limit, loaded, settings)
     else:
-        picked, next_position = await _scored(viewer_id, algorithm, position, limit, opening, lookups, settings)
-    items = await _present(viewer_id, picked, lookups)
+        picked, next_position = await _scored(viewer_id, algorithm, position, limit, opening, loaded, settings)
+    items = await _present(viewer_id, picked, loaded)
     return FeedPage(items=items, next_cursor=next_position.encode() if next_position else None, algorithm=algorithm)
 
 
-async def _present(viewer_id: uuid.UUID, picked: Sequence[Candidate], lookups: Lookups) -> list[FeedItem]:
-    post_ids = [candidate.post_id for candidate in picked]
-    loaded = {post_id: lookups.posts[post_id] for post_id in post_ids if post_id in lookups.posts}
-    views = await hydrate(post_ids, viewer_id, loaded=loaded, known_relations=lookups.relations)
+async def _present(viewer_id: uuid.UUID, picked: Sequence[Candidate], loaded: Loaded) -> list[FeedItem]:
+    views = await hydrate([candidate.post_id for candidate in picked], viewer_id, loaded=loaded)
     return [
         FeedItem(post=view, reason=candidate.reason, reposted_by=candidate.reposted_by)
         for candidate, view in zip(picked, views, strict=True)
@@ -222,7 +223,7 @@ async def _chronological_entries(
 
 
 async def _chronological(
-    viewer_id: uuid.UUID, position: FeedPosition | None, limit: int, lookups: Lookups, settings: Settings
+    viewer_id: uuid.UUID, position: FeedPosition | None, limit: int, loaded: Loaded, settings: Settings
 ) -> tuple[list[Candidate], FeedPosition | None]:
     token = position.token if position else secrets.token_urlsafe(9)
     served_key = _served_key(viewer_id, token)
@@ -230,7 +231,7 @@ async def _chronological(
 
     async def read(before: tuple[int, str] | None, count: int) -> Batch:
         entries, exhausted = await _chronological_entries(viewer_id, before, count, settings)
-        candidates = await resolve(viewer_id, entries, lookups)
+        candidates = await resolve(viewer_id, entries, loaded)
         served = await _members(client, served_key, [entry.post_id.hex for entry in entries])
         batch = [
             (None if entry.post_id.hex in served else candidates.get(entry.member), entry.key) for entry in entries
@@ -267,13 +268,13 @@ async def _scored(
     position: FeedPosition | None,
     limit: int,
     opening: Opening,
-    lookups: Lookups,
+    loaded: Loaded,
     settings: Settings,
 ) -> tuple[list[Candidate], FeedPosition | None]:
     if position is None:
         reusable = _reusable_ranking(opening.pointers.get(algorithm), opening.changes, settings)
         if reusable is not None:
-            page = await _snapshot_page(viewer_id, FeedPosition(algorithm, reusable, 0, ""), limit, lookups)
+            page = await _snapshot_page(viewer_id, FeedPosition(algorithm, reusable, 0, ""), limit, loaded)
             if page is not None:
                 return page
         # No ranking to reuse (or its snapshot expired): rank now and store the snapshot.
@@ -281,7 +282,7 @@ async def _scored(
         ordered = await _rank(viewer_id, algorithm, settings)
         await _store_snapshot(viewer_id, algorithm, token, opening.changes, ordered, settings)
         return list(ordered[:limit]), FeedPosition(algorithm, token, limit, "") if len(ordered) > limit else None
-    page = await _snapshot_page(viewer_id, position, limit, lookups)
+    page = await _snapshot_page(viewer_id, position, limit, loaded)
     if page is None:
         raise CursorExpired(
             "This feed is too old to page further. Load the feed again from the first page (without a cursor).",
@@ -291,7 +292,7 @@ async def _scored(
 
 
 async def _snapshot_page(
-    viewer_id: uuid.UUID, position: FeedPosition, limit: int, lookups: Lookups
+    viewer_id: uuid.UUID, position: FeedPosition, limit: int, loaded: Loaded
 ) -> tuple[list[Candidate], FeedPosition | None] | None:
     """The page of snapshot ``position.token`` from ``position.position`` on, or None when the snapshot is gone
     (snapshots are never stored empty, so an empty first read means expired: checked only then)."""
@@ -306,7 +307,7 @@ async def _snapshot_page(
         if not members and offset == position.position:
             nothing_at_start = True
         entries = [Entry.parse(member, score) for member, score in (_split(m) for m in members)]
-        candidates = await resolve(viewer_id, entries, lookups)
+        candidates = await resolve(viewer_id, entries, loaded)
         batch = [(candidates.get(entry.member), (offset + i + 1, "")) for i, entry in enumerate(entries)]
         return batch, len(members) < count
 

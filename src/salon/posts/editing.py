@@ -29,8 +29,7 @@ from salon.posts.services import (
 from salon.posts.tables import Post
 from salon.posts.text import Entities
 from salon.settings import Settings
-from salon.social.services import relations
-from salon.social.visibility import NO_RELATION
+from salon.social.visibility import relation_of
 
 _ENTITIES = msgspec.json.Decoder(Entities)
 
@@ -41,13 +40,11 @@ async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
 
 async def _own_live_post(post_id: str, viewer: Viewer) -> dict[str, Any]:
     parsed = parse_id(post_id)
-    row = (await load_posts([parsed])).get(parsed) if parsed else None
+    row = (await load_posts([parsed], viewer.uuid)).get(parsed) if parsed else None
     if row is None or row["deleted_at"] is not None:
         raise not_found(post_id)
     if row["author"] != viewer.uuid:
-        if visible_to(
-            viewer.uuid, row, (await relations(viewer.uuid, [row["author"]])).get(row["author"], NO_RELATION)
-        ):
+        if visible_to(viewer.uuid, row, relation_of(row)):
             raise Forbidden("Only the author can edit a post.")
         raise not_found(post_id)
     return row

@@ -1,8 +1,9 @@
 """The one way posts become API objects: ids in, ``PostView``/``Tombstone`` out, for one viewer.
 
-Every list and every single-post read goes through ``hydrate``. It costs a fixed number of queries whatever the page
-size (posts with authors, the posts they reference, the viewer's relations to all authors, the viewer's likes/reposts/
-bookmarks), so a page never turns into N+1.
+Every list and every single-post read goes through ``hydrate``. It costs one query whatever the page size: the posts,
+the posts they reply to or quote, their authors, and per post the viewer's relation to its author and the viewer's
+like/repost/bookmark (``load_posts``), so a page never turns into N+1. A caller that has read the rows already (the
+home feed's read-time checks, a create's returned row) passes them and hydrate reads only what is missing.
 """
 
 # ruff: noqa: S608 - SQL is assembled only from code constants; every value is a bind parameter.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -19,8 +20,8 @@ from salon.moderation import holds
 from salon.posts.schemas import ConversationCard, EmbeddedPost, PostView, Tombstone, ViewerState
 from salon.posts.tables import Post
 from salon.posts.text import Entities
-from salon.social.services import can_see, relations
-from salon.social.visibility import NO_RELATION, Relation, summary
+from salon.social.services import can_see
+from salon.social.visibility import ME, VIEWER_CTE, Relation, relation_columns, relation_of, summary
 
 POST_COLUMNS = (
     "p.id, p.author, p.kind, p.content, p.visibility, p.reply_to_id, p.quote_of_id, p.root_id, p.media_ids, "
@@ -29,39 +30,58 @@ POST_COLUMNS = (
     "p.deleted_at, u.id AS author_id, u.username, u.display_name, u.avatar_media_id, u.is_active AS author_active, "
     f"{holds.held_sql('post', 'p.id')} AS held"
 )
+# Per post, for the viewer of the query's VIEWER_CTE: their relation to the author (``relation_columns``: following,
+# friends, blocked, muted) and their like, repost and bookmark of it. All false for an anonymous viewer.
+VIEWER_COLUMNS = (
+    f"{relation_columns('p.author')}, "
+    f"EXISTS (SELECT 1 FROM likes WHERE liker = {ME} AND post = p.id) AS liked, "
+    f"EXISTS (SELECT 1 FROM reposts WHERE reposter = {ME} AND post = p.id) AS reposted, "
+    f"EXISTS (SELECT 1 FROM bookmarks WHERE owner = {ME} AND post = p.id) AS bookmarked"
+)
+# The viewer columns of a post its author has just created: they neither follow, befriend, block nor mute themselves,
+# and nobody has liked, reposted or bookmarked it yet.
+NEW_POST_VIEWER_COLUMNS = (
+    "FALSE AS following, FALSE AS friends, FALSE AS blocked, FALSE AS muted, "
+    "FALSE AS liked, FALSE AS reposted, FALSE AS bookmarked"
+)
+_LOAD = f"""
+WITH {VIEWER_CTE}
+SELECT {POST_COLUMNS}, {VIEWER_COLUMNS}
+FROM posts p JOIN users u ON u.id = p.author WHERE p.id = ANY({{}}::uuid[])
+"""
+_LOAD_WITH_REFERENCES = f"""
+WITH {VIEWER_CTE},
+ids AS (
+  SELECT unnest({{}}::uuid[]) AS id
+  UNION
+  SELECT r.id FROM posts q CROSS JOIN LATERAL (VALUES (q.reply_to_id), (q.quote_of_id)) AS r(id)
+  WHERE q.id = ANY({{}}::uuid[]) AND r.id IS NOT NULL
+)
+SELECT {POST_COLUMNS}, {VIEWER_COLUMNS}
+FROM ids JOIN posts p ON p.id = ids.id JOIN users u ON u.id = p.author
+"""
 _ENTITIES = msgspec.json.Decoder(Entities)
 _CARD = msgspec.json.Decoder(ConversationCard)
 
 
-async def load_posts(post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """Post rows (with their author's summary columns) by id, one query."""
-    if not post_ids:
+async def load_posts(
+    post_ids: Sequence[uuid.UUID], viewer_id: uuid.UUID | None = None, *, references: bool = False
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """Post rows by id (deleted ones included) with their author's summary columns and the ``VIEWER_COLUMNS`` for
+    ``viewer_id``, one query. With ``references`` the posts they reply to or quote come in the same query."""
+    ids = list(set(post_ids))
+    if not ids:
         return {}
-    rows = await Post.raw(
-        f"SELECT {POST_COLUMNS} FROM posts p JOIN users u ON u.id = p.author WHERE p.id = ANY({{}}::uuid[])",
-        list(set(post_ids)),
-    )
+    if references:
+        rows = await Post.raw(_LOAD_WITH_REFERENCES, viewer_id, ids, ids)
+    else:
+        rows = await Post.raw(_LOAD, viewer_id, ids)
     return {row["id"]: row for row in rows}
 
 
-async def _viewer_states(viewer_id: uuid.UUID | None, post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, ViewerState]:
-    if viewer_id is None or not post_ids:
-        return {}
-    rows = await Post.raw(
-        """
-        SELECT post, 'liked' AS state FROM likes WHERE liker = {} AND post = ANY({}::uuid[])
-        UNION ALL SELECT post, 'reposted' FROM reposts WHERE reposter = {} AND post = ANY({}::uuid[])
-        UNION ALL SELECT post, 'bookmarked' FROM bookmarks WHERE owner = {} AND post = ANY({}::uuid[])
-        """,
-        *([viewer_id, list(post_ids)] * 3),
-    )
-    flags: dict[uuid.UUID, set[str]] = {}
-    for row in rows:
-        flags.setdefault(row["post"], set()).add(row["state"])
-    return {
-        post_id: ViewerState(liked="liked" in names, reposted="reposted" in names, bookmarked="bookmarked" in names)
-        for post_id, names in flags.items()
-    }
+def viewer_state(row: dict[str, Any]) -> ViewerState:
+    """The viewer's like, repost and bookmark of a post, from its ``load_posts`` row."""
+    return ViewerState(liked=row["liked"], reposted=row["reposted"], bookmarked=row["bookmarked"])
 
 
 def visible_to(viewer_id: uuid.UUID | None, row: dict[str, Any], relation: Relation) -> bool:
@@ -71,15 +91,17 @@ def visible_to(viewer_id: uuid.UUID | None, row: dict[str, Any], relation: Relat
     return bool(row["author_active"]) and can_see(viewer_id, row["author"], row["visibility"], relation)
 
 
-def _tombstone_reason(viewer_id: uuid.UUID | None, row: dict[str, Any] | None, rels: dict[uuid.UUID, Relation]):  # type: ignore[no-untyped-def]
+def _tombstone_reason(
+    viewer_id: uuid.UUID | None, row: dict[str, Any] | None
+) -> Literal["deleted", "unavailable"] | None:
     if row is None or row["deleted_at"] is not None:
         return "deleted"
-    if not visible_to(viewer_id, row, rels.get(row["author"], NO_RELATION)):
+    if not visible_to(viewer_id, row, relation_of(row)):
         return "unavailable"
     return None
 
 
-def _fields(row: dict[str, Any], state: ViewerState) -> dict[str, Any]:
+def _fields(row: dict[str, Any]) -> dict[str, Any]:
     entities = row["entities"]
     return {
         "moderation_notice": holds.HIDDEN_NOTICE if row["held"] else None,
@@ -99,7 +121,7 @@ def _fields(row: dict[str, Any], state: ViewerState) -> dict[str, Any]:
         "repost_count": row["repost_count"],
         "reply_count": row["reply_count"],
         "quote_count": row["quote_count"],
-        "viewer": state,
+        "viewer": viewer_state(row),
         "conversation": _conversation_card(row),
     }
 
@@ -121,40 +143,37 @@ async def hydrate(
     viewer_id: uuid.UUID | None,
     *,
     loaded: dict[uuid.UUID, dict[str, Any]] | None = None,
-    known_relations: dict[uuid.UUID, Relation] | None = None,
 ) -> list[PostView | Tombstone]:
     """``post_ids`` as the viewer may see them, in the same order: a ``PostView``, or a ``Tombstone`` for a post that
     is deleted, missing, or hidden from the viewer. Replied-to and quoted posts are embedded the same way.
 
-    A caller that has just read some of the rows (``load_posts``) or the viewer's relations to some authors passes
-    them as ``loaded`` / ``known_relations``; only what is missing is read again."""
+    ``loaded`` are rows the caller has just read for this viewer (``load_posts`` shape, viewer columns included);
+    only what is missing is read, posts and the posts they reference in one query."""
     posts = dict(loaded or {})
-    posts.update(await load_posts([post_id for post_id in post_ids if post_id not in posts]))
+    missing = [post_id for post_id in post_ids if post_id not in posts]
+    posts.update(await load_posts(missing, viewer_id, references=True))
     referenced = {ref for row in posts.values() for ref in (row["reply_to_id"], row["quote_of_id"]) if ref}
-    posts.update(await load_posts([ref for ref in referenced if ref not in posts]))
-    rels = dict(known_relations or {})
-    rels.update(await relations(viewer_id, {row["author"] for row in posts.values()} - rels.keys()))
-    states = await _viewer_states(viewer_id, list(posts))
+    posts.update(await load_posts([ref for ref in referenced if ref not in posts], viewer_id))
 
     def embedded(ref: uuid.UUID | None) -> EmbeddedPost | Tombstone | None:
         if ref is None:
             return None
         row = posts.get(ref)
-        reason = _tombstone_reason(viewer_id, row, rels)
+        reason = _tombstone_reason(viewer_id, row)
         if reason or row is None:
             return Tombstone(id=str(ref), reason=reason or "deleted")
-        return EmbeddedPost(**_fields(row, states.get(ref, ViewerState())))
+        return EmbeddedPost(**_fields(row))
 
     views: list[PostView | Tombstone] = []
     for post_id in post_ids:
         row = posts.get(post_id)
-        reason = _tombstone_reason(viewer_id, row, rels)
+        reason = _tombstone_reason(viewer_id, row)
         if reason or row is None:
             views.append(Tombstone(id=str(post_id), reason=reason or "deleted"))
             continue
         views.append(
             PostView(
-                **_fields(row, states.get(post_id, ViewerState())),
+                **_fields(row),
                 reply_to=embedded(row["reply_to_id"]),
                 quote_of=embedded(row["quote_of_id"]),
             )

@@ -23,13 +23,13 @@ from salon.lib.ids import new_id, parse_id
 from salon.media import services as media
 from salon.moderation import sanctions
 from salon.posts.events import PostCreated, PostDeleted, PostQuoted, PostReplied, UserMentioned
-from salon.posts.hydrate import POST_COLUMNS, hydrate, load_posts, visible_to
+from salon.posts.hydrate import NEW_POST_VIEWER_COLUMNS, POST_COLUMNS, hydrate, load_posts, visible_to
 from salon.posts.schemas import PostCreate, PostView
 from salon.posts.tables import Post
 from salon.posts.text import Entities, build_entities, find_mention_candidates
 from salon.settings import Settings
-from salon.social.services import relations, visible_post_sql
-from salon.social.visibility import NO_RELATION
+from salon.social.services import visible_post_sql
+from salon.social.visibility import relation_of
 
 
 async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
@@ -40,24 +40,24 @@ def not_found(post_id: str) -> NotFound:
     return NotFound(f"There is no post {post_id!r} that you can see.")
 
 
-async def _live_post_row(post_id: str) -> dict[str, Any]:
-    """The undeleted post ``post_id``; 404 for a deleted or unknown post or a malformed id."""
+async def _live_post_row(post_id: str, viewer_id: uuid.UUID | None) -> dict[str, Any]:
+    """The undeleted post ``post_id`` with the viewer columns for ``viewer_id``; 404 for a deleted or unknown post
+    or a malformed id."""
     parsed = parse_id(post_id)
-    row = (await load_posts([parsed])).get(parsed) if parsed else None
+    row = (await load_posts([parsed], viewer_id)).get(parsed) if parsed else None
     if row is None or row["deleted_at"] is not None:
         raise not_found(post_id)
     return row
 
 
-async def _can_see(viewer_id: uuid.UUID | None, row: dict[str, Any]) -> bool:
-    relation = (await relations(viewer_id, [row["author"]])).get(row["author"], NO_RELATION)
-    return visible_to(viewer_id, row, relation)
+def _can_see(viewer_id: uuid.UUID | None, row: dict[str, Any]) -> bool:
+    return visible_to(viewer_id, row, relation_of(row))
 
 
 async def visible_post_row(post_id: str, viewer_id: uuid.UUID | None) -> dict[str, Any]:
     """The live post ``post_id`` if the viewer may see it; 404 otherwise (deleted, hidden, blocked or a bad id)."""
-    row = await _live_post_row(post_id)
-    if not await _can_see(viewer_id, row):
+    row = await _live_post_row(post_id, viewer_id)
+    if not _can_see(viewer_id, row):
         raise not_found(post_id)
     return row
 
@@ -145,7 +145,7 @@ mentions AS (
   INSERT INTO post_mentions (id, post, mentioned)
   SELECT gen_random_uuid(), p.id, mentioned FROM p, unnest({{}}::uuid[]) AS mentioned
 )
-SELECT suspension.until AS suspended_until, {POST_COLUMNS}
+SELECT suspension.until AS suspended_until, {POST_COLUMNS}, {NEW_POST_VIEWER_COLUMNS}
 FROM suspension LEFT JOIN (p JOIN u ON u.id = p.author) ON TRUE
 """
 
@@ -302,9 +302,9 @@ async def index_entities(post_id: uuid.UUID, entities: Entities) -> None:
 async def delete_post(viewer: Viewer, post_id: str) -> None:
     """Delete a post (its author, or a moderator). Its text, entities and history are erased; the row stays as a
     tombstone so replies keep their place in the thread."""
-    row = await _live_post_row(post_id)
+    row = await _live_post_row(post_id, viewer.uuid)
     if row["author"] != viewer.uuid and not viewer.is_moderator:
-        if await _can_see(viewer.uuid, row):
+        if _can_see(viewer.uuid, row):
             raise Forbidden("Only the author or a moderator can delete a post.")
         raise not_found(post_id)
     async with unit_of_work():
@@ -366,12 +366,11 @@ async def publish_post(
 async def present_new_post(viewer: Viewer, row: dict[str, Any]) -> PostView:
     """The post its author just created (``row`` from ``create_post_row``), as a GET by them shows it.
 
-    Call it after the create's unit of work has committed. The author's relation to themselves is never consulted
-    (``can_see`` answers True for the author before it looks at a relation, and ``visible_to`` reads only ``held`` and
-    ``author_active`` besides), so it needs no query. The posts it replies to or quotes, the relations to their authors
-    and the viewer's likes/reposts/bookmarks are read by hydrate as for any GET.
+    Call it after the create's unit of work has committed. The row carries its viewer columns already (the author's
+    relation to themselves is none, and nobody has liked the new post yet: ``NEW_POST_VIEWER_COLUMNS``), so only the
+    posts it replies to or quotes are read, by hydrate as for any GET (one query, none for a plain post).
     """
-    views = await hydrate([row["id"]], viewer.uuid, loaded={row["id"]: row}, known_relations={viewer.uuid: NO_RELATION})
+    views = await hydrate([row["id"]], viewer.uuid, loaded={row["id"]: row})
     view = views[0]
     if not isinstance(view, PostView):
         raise not_found(str(row["id"]))

@@ -2,7 +2,8 @@
 """Who may see whom: the questions other packages ask the social graph, answered in bulk for a page.
 
 - ``relations(viewer, user_ids)``: one query giving, per user, whether the viewer follows them, is their friend, or
-  whether a block stands between them (either direction).
+  whether a block stands between them (either direction). ``relation_columns`` is the same question as columns of a
+  query that reads those users (or their posts) anyway, ``relation_of`` reads the answer from its rows.
 - ``can_see(...)``: the visibility rule for one post, from a ``Relation``.
 - ``visible_post_sql(...)``: the same rule as a SQL predicate, for list queries that must filter before paging.
 
@@ -121,18 +122,16 @@ async def relations(viewer_id: uuid.UUID | None, user_ids: Iterable[uuid.UUID]) 
     if viewer_id is None or not ids:
         return {}
     rows = await User.raw(
-        f"""
-        WITH {VIEWER_CTE}
-        SELECT other.id,
-          EXISTS (SELECT 1 FROM follows WHERE follower = {ME} AND followee = other.id) AS following,
-          EXISTS (SELECT 1 FROM friendships WHERE owner = {ME} AND friend = other.id) AS friends,
-          {blocked_sql(ME, "other.id")} AS blocked
-        FROM unnest({{}}::uuid[]) AS other(id)
-        """,
+        f"WITH {VIEWER_CTE} SELECT other.id, {relation_columns('other.id')} FROM unnest({{}}::uuid[]) AS other(id)",
         viewer_id,
         ids,
     )
-    return {row["id"]: Relation(row["following"], row["friends"], row["blocked"]) for row in rows}
+    return {row["id"]: relation_of(row) for row in rows}
+
+
+def relation_of(row: dict[str, Any]) -> Relation:
+    """The ``Relation`` a row selected with ``relation_columns`` carries."""
+    return Relation(row["following"], row["friends"], row["blocked"])
 
 
 def can_see(viewer_id: uuid.UUID | None, author_id: uuid.UUID, visibility: str, relation: Relation) -> bool:
@@ -165,6 +164,18 @@ ME = "(SELECT id FROM me)"
 def blocked_sql(a: str, b: str) -> str:
     """SQL predicate: a block stands between users ``a`` and ``b`` (in either direction)."""
     return f"EXISTS (SELECT 1 FROM blocks WHERE (blocker = {a} AND blocked = {b}) OR (blocker = {b} AND blocked = {a}))"
+
+
+def relation_columns(user: str, viewer: str = ME) -> str:
+    """SQL select-list columns ``following, friends, blocked, muted``: the viewer's ``Relation`` to ``user`` (read it
+    with ``relation_of``) and whether the viewer muted them, so a query that reads users or their posts for a viewer
+    needs no second query for the relations."""
+    return (
+        f"EXISTS (SELECT 1 FROM follows WHERE follower = {viewer} AND followee = {user}) AS following, "
+        f"EXISTS (SELECT 1 FROM friendships WHERE owner = {viewer} AND friend = {user}) AS friends, "
+        f"{blocked_sql(viewer, user)} AS blocked, "
+        f"EXISTS (SELECT 1 FROM mutes WHERE muter = {viewer} AND muted = {user}) AS muted"
+    )
 
 
 def visible_post_sql(author: str = "p.author", visibility: str = "p.visibility", viewer: str = ME) -> str:
