@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from salon.moderation.tables import Sanction
 from tests.helpers import DEFAULT_PASSWORD, create_user
@@ -101,6 +102,24 @@ async def test_a_suspension_stops_posting_until_it_expires(client: httpx.AsyncCl
         Sanction.user_id == alice.id
     )
     assert (await client.post("/api/v1/posts", json={"content": "back!"}, headers=alice.headers)).status_code == 201
+
+
+@pytest.mark.parametrize("action", ["approve", "warn", "remove", "ban"])
+async def test_days_is_refused_for_anything_but_a_suspension(client: httpx.AsyncClient, action: str) -> None:
+    alice, bob = await create_user(client, "alice"), await create_user(client, "bob")
+    moderator = await make_moderator(client)
+    target = await post(client, alice, "rude")
+    report = (await _report(client, bob, "post", target["id"])).json()
+    path = f"/api/v1/moderation/items/{report['id']}/decision"
+
+    refused = await client.post(path, json={"action": action, "days": 3}, headers=moderator.headers)
+    decided = await client.post(path, json={"action": action}, headers=moderator.headers)
+
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["field"] == "days"
+    assert decided.status_code == 201  # the refusal decided nothing
+    assert decided.json()["suspended_until"] is None
 
 
 async def test_a_ban_ends_sessions_and_hides_the_account(client: httpx.AsyncClient) -> None:

@@ -208,6 +208,11 @@ async def decide(moderator: Viewer, item_id: str, body: DecisionCreate, settings
     if subject["state"] != "open":
         raise ValidationFailed("This item was already decided. See GET /api/v1/moderation/audit.")
     _check_applicable(body.action, subject, moderator)
+    if body.days is not None and body.action != "suspend":
+        raise ValidationFailed(
+            f"days is the length of a suspension; a {body.action} has none. Leave days out, or choose suspend.",
+            extra={"field": "days"},
+        )
     suspended_until = None
     if body.action == "suspend":
         suspended_until = datetime.now(tz=UTC) + timedelta(days=body.days or settings.suspension_default_days)
