@@ -106,3 +106,15 @@ async def after_commit(callback: AfterCommit) -> None:
 
 def in_unit_of_work() -> bool:
     return _pending.get() is not None
+
+
+def probe_sql(table: str, condition: str) -> str:
+    """SQL boolean: some row of ``table`` meets ``condition`` (code constants only), looked up anew for each row of
+    the outer query (an index probe on the table's unique pair).
+
+    For a per-row flag such as "the viewer liked this post" it replaces ``EXISTS (...)``, which Postgres may run as a
+    hash of *every* row matching the outer-independent half of the condition, built once per query: all of the
+    viewer's likes or follows, every post on hold. That grows with the viewer's history or the moderation queue, not
+    with the page; on the benchmark data it made a page of posts cost 0.79 ms in Postgres instead of 0.44 ms. A scalar
+    subquery is never hashed."""
+    return f"COALESCE((SELECT TRUE FROM {table} WHERE {condition} LIMIT 1), FALSE)"  # noqa: S608 - code constants

@@ -1,4 +1,3 @@
-# ruff: noqa: S608 - SQL is assembled only from code constants; every value is a bind parameter.
 """The seam other packages adopt to keep content hidden pending review away from everyone but its author.
 
 - ``held_sql(subject_type, subject)``: a boolean SQL expression to select with the rows being hydrated (no extra
@@ -8,7 +7,7 @@
 - ``not_held_sql(subject_type, subject, author, viewer)``: the same as a SQL predicate, for list queries that filter
   before paging.
 
-This module depends on nothing but its table, so any package may import it.
+This module depends on nothing but its table (and `salon.lib`), so any package may import it.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
+from salon.lib.db import probe_sql
 from salon.moderation.tables import ModerationHold
 
 HIDDEN_NOTICE = "Hidden from others while a moderator reviews it. You can still see it."
@@ -33,9 +33,9 @@ async def held_ids(subject_type: str, ids: Iterable[uuid.UUID]) -> set[uuid.UUID
 
 
 def held_sql(subject_type: str, subject: str) -> str:
-    """SQL expression: the subject is on hold. ``subject_type`` is a code constant."""
-    holds = f"SELECT 1 FROM moderation_holds h WHERE h.subject_type = '{subject_type}' AND h.subject_id = {subject}"
-    return f"EXISTS ({holds})"
+    """SQL expression: the subject is on hold. ``subject_type`` is a code constant. A ``probe_sql``: one index
+    probe per row, whatever the number of holds."""
+    return probe_sql("moderation_holds h", f"h.subject_type = '{subject_type}' AND h.subject_id = {subject}")
 
 
 def not_held_sql(subject_type: str, subject: str, author: str, viewer: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from salon.lib.db import probe_sql
 from salon.moderation import holds
 from salon.posts.schemas import ConversationCard, EmbeddedPost, PostView, Tombstone, ViewerState
 from salon.posts.tables import Post
@@ -34,9 +35,9 @@ POST_COLUMNS = (
 # friends, blocked, muted) and their like, repost and bookmark of it. All false for an anonymous viewer.
 VIEWER_COLUMNS = (
     f"{relation_columns('p.author')}, "
-    f"EXISTS (SELECT 1 FROM likes WHERE liker = {ME} AND post = p.id) AS liked, "
-    f"EXISTS (SELECT 1 FROM reposts WHERE reposter = {ME} AND post = p.id) AS reposted, "
-    f"EXISTS (SELECT 1 FROM bookmarks WHERE owner = {ME} AND post = p.id) AS bookmarked"
+    f"{probe_sql('likes', f'liker = {ME} AND post = p.id')} AS liked, "
+    f"{probe_sql('reposts', f'reposter = {ME} AND post = p.id')} AS reposted, "
+    f"{probe_sql('bookmarks', f'owner = {ME} AND post = p.id')} AS bookmarked"
 )
 # The viewer columns of a post its author has just created: they neither follow, befriend, block nor mute themselves,
 # and nobody has liked, reposted or bookmarked it yet.

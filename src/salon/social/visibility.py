@@ -20,6 +20,7 @@ from typing import Any
 import msgspec
 
 from salon.accounts.tables import User
+from salon.lib.db import probe_sql
 from salon.lib.errors import NotFound
 from salon.social.schemas import UserSummary
 
@@ -169,12 +170,14 @@ def blocked_sql(a: str, b: str) -> str:
 def relation_columns(user: str, viewer: str = ME) -> str:
     """SQL select-list columns ``following, friends, blocked, muted``: the viewer's ``Relation`` to ``user`` (read it
     with ``relation_of``) and whether the viewer muted them, so a query that reads users or their posts for a viewer
-    needs no second query for the relations."""
+    needs no second query for the relations. Each is a ``probe_sql``: its cost follows the rows read, not the size of
+    the viewer's graph."""
+    blocks = f"(blocker = {viewer} AND blocked = {user}) OR (blocker = {user} AND blocked = {viewer})"
     return (
-        f"EXISTS (SELECT 1 FROM follows WHERE follower = {viewer} AND followee = {user}) AS following, "
-        f"EXISTS (SELECT 1 FROM friendships WHERE owner = {viewer} AND friend = {user}) AS friends, "
-        f"{blocked_sql(viewer, user)} AS blocked, "
-        f"EXISTS (SELECT 1 FROM mutes WHERE muter = {viewer} AND muted = {user}) AS muted"
+        f"{probe_sql('follows', f'follower = {viewer} AND followee = {user}')} AS following, "
+        f"{probe_sql('friendships', f'owner = {viewer} AND friend = {user}')} AS friends, "
+        f"{probe_sql('blocks', blocks)} AS blocked, "
+        f"{probe_sql('mutes', f'muter = {viewer} AND muted = {user}')} AS muted"
     )
 
 
