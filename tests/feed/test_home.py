@@ -332,3 +332,35 @@ async def test_a_warm_page_costs_a_fixed_few_queries(
     assert any(embedded), items
     assert all(post["viewer"]["liked"] for post in embedded if post), embedded
     assert not reposts or any(item["reposted_by"] for item in items), items
+
+
+async def test_only_later_chronological_pages_ask_what_the_session_served(
+    client: httpx.AsyncClient, make_users, valkey_log
+) -> None:
+    """A post that reached the timeline twice (posted, then reposted) is shown once per feed session: later pages
+    check the session's served set. The first page starts a session, so there is nothing to check (a round trip
+    saved on every first page)."""
+    alice, bob, carol = await make_users("alice", "bob", "carol")
+    for followee in (bob, carol):
+        await follow(client, alice, followee)
+    posts = [await new_post(client, bob, f"post {i}") for i in range(6)]
+    for post in posts[:3]:  # the oldest three come back, newest, as carol's reposts
+        await client.post(f"/api/v1/posts/{post['id']}/repost", headers=carol.headers)
+    await feed(client, alice, algorithm="chronological", limit=3)  # builds the timeline
+
+    commands, seen = [], []
+    cursor = None
+    for _ in range(4):
+        with valkey_log.measuring():
+            page = await feed(
+                client, alice, algorithm="chronological", limit=3, **({"cursor": cursor} if cursor else {})
+            )
+        commands.append([name for _, names in valkey_log.trips for name in names])
+        seen += [item["post"]["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert "SMISMEMBER" not in commands[0], commands[0]
+    assert all("SMISMEMBER" in later for later in commands[1:]), commands
+    assert sorted(seen) == sorted(post["id"] for post in posts)  # each once, reposted or not

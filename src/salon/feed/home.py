@@ -232,7 +232,8 @@ async def _chronological(
     async def read(before: tuple[int, str] | None, count: int) -> Batch:
         entries, exhausted = await _chronological_entries(viewer_id, before, count, settings)
         candidates = await resolve(viewer_id, entries, loaded)
-        served = await _members(client, served_key, [entry.post_id.hex for entry in entries])
+        # A new feed session (the first page) has served nothing yet: its set is written after this page is picked.
+        served = await _members(client, served_key, [entry.post_id.hex for entry in entries]) if position else set()
         batch = [
             (None if entry.post_id.hex in served else candidates.get(entry.member), entry.key) for entry in entries
         ]
