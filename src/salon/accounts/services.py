@@ -13,7 +13,7 @@ import asyncpg
 
 from salon.accounts import passwords, sessions, throttle, twofactor
 from salon.accounts.events import UserDeactivated, UserPurged
-from salon.accounts.profile import me_view, public_profile, user_by_id
+from salon.accounts.profile import PROFILE_COLUMNS, bio_held, me_view, profile_view, user_by_id
 from salon.accounts.schemas import (
     DeactivateBody,
     LoginBody,
@@ -252,10 +252,15 @@ async def set_role(settings: Settings, admin: Viewer, username: str, role: str) 
     if str(user["id"]) == admin.id:
         raise Conflict("You cannot change your own role; ask another admin.")
     async with db.unit_of_work():
-        await User.update({User.role: role, User.updated_at: datetime.now(tz=UTC)}).where(User.id == user["id"])
+        rows = await (
+            User.update({User.role: role, User.updated_at: datetime.now(tz=UTC)})
+            .where(User.id == user["id"])
+            .returning(*PROFILE_COLUMNS)
+        )
 
         async def refuse_old_tokens() -> None:
             await auth.revoke_all_access_tokens(str(user["id"]), settings.access_token_ttl_seconds)
 
         await db.after_commit(refuse_old_tokens)
-    return await public_profile(username)
+    # The profile as this update left it (read back afterwards, a concurrent change of role could show instead).
+    return profile_view(rows[0], bio_held=await bio_held(rows[0]))
