@@ -176,7 +176,7 @@ async def shared(viewer: Viewer | None, post_id: str, cursor: str | None, limit:
     page = await snapshot_messages(snapshot["id"], cursor, limit)
     card = card_of(post)
     return schemas.SharedConversation(
-        post_id=str(post["id"]), author=user_summary({**post, "id": post["author_id"]}), kind=snapshot["kind"],
+        post_id=str(post["id"]), author=user_summary(post, "author_id"), kind=snapshot["kind"],
         title=card.title, preview=card.preview, message_count=snapshot["message_count"],
         fork_count=post["fork_count"], created_at=snapshot["created_at"], messages=page.items,
         next_cursor=page.next_cursor,

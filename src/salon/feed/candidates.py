@@ -93,7 +93,7 @@ def _edge(user: UserSummary, row: dict[str, Any]) -> Edge:
 
 def _author_edges(rows: Iterable[dict[str, Any]]) -> dict[uuid.UUID, Edge]:
     """The viewer's edges to the active authors of ``load_posts`` rows (read for the viewer, so they carry them)."""
-    return {row["author"]: _edge(summary({**row, "id": row["author_id"]}), row) for row in rows if row["author_active"]}
+    return {row["author"]: _edge(summary(row, "author_id"), row) for row in rows if row["author_active"]}
 
 
 async def _post_rows(post_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:

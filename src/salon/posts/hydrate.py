@@ -108,7 +108,7 @@ def _fields(row: dict[str, Any]) -> dict[str, Any]:
         "moderation_notice": holds.HIDDEN_NOTICE if row["held"] else None,
         "id": str(row["id"]),
         "kind": row["kind"],
-        "author": summary({**row, "id": row["author_id"]}),
+        "author": summary(row, "author_id"),
         "content": row["content"],
         "visibility": row["visibility"],
         "created_at": row["created_at"],

@@ -40,11 +40,12 @@ NO_RELATION = Relation()
 USER_COLUMNS = "id, username, display_name, avatar_media_id"
 
 
-def summary(row: dict[str, Any]) -> UserSummary:
-    """A ``UserSummary`` from a users row (needs the ``USER_COLUMNS``)."""
+def summary(row: dict[str, Any], id_column: str = "id") -> UserSummary:
+    """A ``UserSummary`` from a users row (needs the ``USER_COLUMNS``), or from a row that joined the user and names
+    their id ``id_column`` (a post's ``author_id``)."""
     avatar = row.get("avatar_media_id")
     return UserSummary(
-        id=str(row["id"]),
+        id=str(row[id_column]),
         username=row["username"],
         display_name=row["display_name"],
         avatar_media_id=str(avatar) if avatar else None,
