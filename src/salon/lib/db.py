@@ -116,5 +116,9 @@ def probe_sql(table: str, condition: str) -> str:
     hash of *every* row matching the outer-independent half of the condition, built once per query: all of the
     viewer's likes or follows, every post on hold. That grows with the viewer's history or the moderation queue, not
     with the page; on the benchmark data it made a page of posts cost 0.79 ms in Postgres instead of 0.44 ms. A scalar
-    subquery is never hashed."""
+    subquery is never hashed.
+
+    Only for an outer query of bounded size (a page). A filter over an unbounded scan (unread messages not on hold)
+    keeps ``EXISTS``: there one hash beats a probe per row, and probing every unread message made chat delivery
+    slower (benchmarks/RESULTS.md, eighth pass)."""
     return f"COALESCE((SELECT TRUE FROM {table} WHERE {condition} LIMIT 1), FALSE)"  # noqa: S608 - code constants

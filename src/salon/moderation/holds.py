@@ -1,8 +1,9 @@
+# ruff: noqa: S608 - SQL is assembled only from code constants; every value is a bind parameter.
 """The seam other packages adopt to keep content hidden pending review away from everyone but its author.
 
-- ``held_sql(subject_type, subject)``: a boolean SQL expression to select with the rows being hydrated (no extra
-  query), as ``salon.posts.hydrate`` does: a held post is ``unavailable`` to others and carries ``HIDDEN_NOTICE``
-  for its author.
+- ``held_sql(subject_type, subject)``: a boolean SQL expression to select with the rows being read (no extra query);
+  ``held_flag_sql`` is the same for a page of rows being hydrated, as ``salon.posts.hydrate`` does: a held post is
+  ``unavailable`` to others and carries ``HIDDEN_NOTICE`` for its author.
 - ``held_ids(subject_type, ids)``: the same as one query, for code that already has its rows.
 - ``not_held_sql(subject_type, subject, author, viewer)``: the same as a SQL predicate, for list queries that filter
   before paging.
@@ -33,8 +34,15 @@ async def held_ids(subject_type: str, ids: Iterable[uuid.UUID]) -> set[uuid.UUID
 
 
 def held_sql(subject_type: str, subject: str) -> str:
-    """SQL expression: the subject is on hold. ``subject_type`` is a code constant. A ``probe_sql``: one index
-    probe per row, whatever the number of holds."""
+    """SQL expression: the subject is on hold. ``subject_type`` is a code constant. An ``EXISTS``, which Postgres
+    may answer from one hash of every hold per query: right for filters over many rows (unread counts, lists)."""
+    holds = f"SELECT 1 FROM moderation_holds h WHERE h.subject_type = '{subject_type}' AND h.subject_id = {subject}"
+    return f"EXISTS ({holds})"
+
+
+def held_flag_sql(subject_type: str, subject: str) -> str:
+    """``held_sql`` for a column of a page of rows being hydrated: one index probe per row (``probe_sql``), so the
+    page's cost does not grow with the number of holds (a hash of them all would be built for each page)."""
     return probe_sql("moderation_holds h", f"h.subject_type = '{subject_type}' AND h.subject_id = {subject}")
 
 

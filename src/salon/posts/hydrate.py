@@ -29,7 +29,7 @@ POST_COLUMNS = (
     "p.entities, p.like_count, p.repost_count, p.reply_count, p.quote_count, p.fork_count, p.attachment, "
     "p.created_at, p.edited_at, "
     "p.deleted_at, u.id AS author_id, u.username, u.display_name, u.avatar_media_id, u.is_active AS author_active, "
-    f"{holds.held_sql('post', 'p.id')} AS held"
+    f"{holds.held_flag_sql('post', 'p.id')} AS held"
 )
 # Per post, for the viewer of the query's VIEWER_CTE: their relation to the author (``relation_columns``: following,
 # friends, blocked, muted) and their like, repost and bookmark of it. All false for an anonymous viewer.
