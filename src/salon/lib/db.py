@@ -118,7 +118,6 @@ def probe_sql(table: str, condition: str) -> str:
     with the page; on the benchmark data it made a page of posts cost 0.79 ms in Postgres instead of 0.44 ms. A scalar
     subquery is never hashed.
 
-    Only for an outer query of bounded size (a page). A filter over an unbounded scan (unread messages not on hold)
-    keeps ``EXISTS``: there one hash beats a probe per row, and probing every unread message made chat delivery
-    slower (benchmarks/RESULTS.md, eighth pass)."""
+    Only for the columns of an outer query of bounded size (a page). Filters over many rows keep ``EXISTS``, which
+    the planner may turn into an anti-join or a hash."""
     return f"COALESCE((SELECT TRUE FROM {table} WHERE {condition} LIMIT 1), FALSE)"  # noqa: S608 - code constants

@@ -34,8 +34,8 @@ async def held_ids(subject_type: str, ids: Iterable[uuid.UUID]) -> set[uuid.UUID
 
 
 def held_sql(subject_type: str, subject: str) -> str:
-    """SQL expression: the subject is on hold. ``subject_type`` is a code constant. An ``EXISTS``, which Postgres
-    may answer from one hash of every hold per query: right for filters over many rows (unread counts, lists)."""
+    """SQL expression: the subject is on hold. ``subject_type`` is a code constant. An ``EXISTS``, which the planner
+    may turn into an anti-join or a hash: for filters over many rows (unread counts, lists)."""
     holds = f"SELECT 1 FROM moderation_holds h WHERE h.subject_type = '{subject_type}' AND h.subject_id = {subject}"
     return f"EXISTS ({holds})"
 
