@@ -29,7 +29,6 @@ from salon.posts.services import (
 from salon.posts.tables import Post
 from salon.posts.text import Entities
 from salon.settings import Settings
-from salon.social.visibility import relation_of
 
 _ENTITIES = msgspec.json.Decoder(Entities)
 
@@ -44,7 +43,7 @@ async def _own_live_post(post_id: str, viewer: Viewer) -> dict[str, Any]:
     if row is None or row["deleted_at"] is not None:
         raise not_found(post_id)
     if row["author"] != viewer.uuid:
-        if visible_to(viewer.uuid, row, relation_of(row)):
+        if visible_to(viewer.uuid, row):
             raise Forbidden("Only the author can edit a post.")
         raise not_found(post_id)
     return row

@@ -22,7 +22,7 @@ from salon.posts.schemas import ConversationCard, EmbeddedPost, PostView, Tombst
 from salon.posts.tables import Post
 from salon.posts.text import Entities
 from salon.social.services import can_see
-from salon.social.visibility import ME, VIEWER_CTE, Relation, relation_columns, relation_of, summary
+from salon.social.visibility import ME, VIEWER_CTE, relation_columns, relation_of, summary
 
 POST_COLUMNS = (
     "p.id, p.author, p.kind, p.content, p.visibility, p.reply_to_id, p.quote_of_id, p.root_id, p.media_ids, "
@@ -85,11 +85,12 @@ def viewer_state(row: dict[str, Any]) -> ViewerState:
     return ViewerState(liked=row["liked"], reposted=row["reposted"], bookmarked=row["bookmarked"])
 
 
-def visible_to(viewer_id: uuid.UUID | None, row: dict[str, Any], relation: Relation) -> bool:
-    """Is the (undeleted) post ``row`` visible to the viewer? (Held for moderation review: only to its author.)"""
+def visible_to(viewer_id: uuid.UUID | None, row: dict[str, Any]) -> bool:
+    """Is the (undeleted) post ``row``, read by ``load_posts`` for this viewer, visible to them? (Held for moderation
+    review: only to its author.)"""
     if row["held"] and row["author"] != viewer_id:
         return False
-    return bool(row["author_active"]) and can_see(viewer_id, row["author"], row["visibility"], relation)
+    return bool(row["author_active"]) and can_see(viewer_id, row["author"], row["visibility"], relation_of(row))
 
 
 def _tombstone_reason(
@@ -97,7 +98,7 @@ def _tombstone_reason(
 ) -> Literal["deleted", "unavailable"] | None:
     if row is None or row["deleted_at"] is not None:
         return "deleted"
-    if not visible_to(viewer_id, row, relation_of(row)):
+    if not visible_to(viewer_id, row):
         return "unavailable"
     return None
 

@@ -29,7 +29,6 @@ from salon.posts.tables import Post
 from salon.posts.text import Entities, build_entities, find_mention_candidates
 from salon.settings import Settings
 from salon.social.services import visible_post_sql
-from salon.social.visibility import relation_of
 
 
 async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
@@ -50,14 +49,10 @@ async def _live_post_row(post_id: str, viewer_id: uuid.UUID | None) -> dict[str,
     return row
 
 
-def _can_see(viewer_id: uuid.UUID | None, row: dict[str, Any]) -> bool:
-    return visible_to(viewer_id, row, relation_of(row))
-
-
 async def visible_post_row(post_id: str, viewer_id: uuid.UUID | None) -> dict[str, Any]:
     """The live post ``post_id`` if the viewer may see it; 404 otherwise (deleted, hidden, blocked or a bad id)."""
     row = await _live_post_row(post_id, viewer_id)
-    if not _can_see(viewer_id, row):
+    if not visible_to(viewer_id, row):
         raise not_found(post_id)
     return row
 
@@ -304,7 +299,7 @@ async def delete_post(viewer: Viewer, post_id: str) -> None:
     tombstone so replies keep their place in the thread."""
     row = await _live_post_row(post_id, viewer.uuid)
     if row["author"] != viewer.uuid and not viewer.is_moderator:
-        if _can_see(viewer.uuid, row):
+        if visible_to(viewer.uuid, row):
             raise Forbidden("Only the author or a moderator can delete a post.")
         raise not_found(post_id)
     async with unit_of_work():

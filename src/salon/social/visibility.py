@@ -163,9 +163,14 @@ VIEWER_CTE = "me AS (SELECT {}::uuid AS id)"
 ME = "(SELECT id FROM me)"
 
 
+def _blocks_between(a: str, b: str) -> str:
+    """The condition on ``blocks`` rows: ``a`` blocks ``b`` or ``b`` blocks ``a``."""
+    return f"(blocker = {a} AND blocked = {b}) OR (blocker = {b} AND blocked = {a})"
+
+
 def blocked_sql(a: str, b: str) -> str:
     """SQL predicate: a block stands between users ``a`` and ``b`` (in either direction)."""
-    return f"EXISTS (SELECT 1 FROM blocks WHERE (blocker = {a} AND blocked = {b}) OR (blocker = {b} AND blocked = {a}))"
+    return f"EXISTS (SELECT 1 FROM blocks WHERE {_blocks_between(a, b)})"
 
 
 def relation_columns(user: str, viewer: str = ME) -> str:
@@ -173,11 +178,10 @@ def relation_columns(user: str, viewer: str = ME) -> str:
     with ``relation_of``) and whether the viewer muted them, so a query that reads users or their posts for a viewer
     needs no second query for the relations. Each is a ``probe_sql``: its cost follows the rows read, not the size of
     the viewer's graph."""
-    blocks = f"(blocker = {viewer} AND blocked = {user}) OR (blocker = {user} AND blocked = {viewer})"
     return (
         f"{probe_sql('follows', f'follower = {viewer} AND followee = {user}')} AS following, "
         f"{probe_sql('friendships', f'owner = {viewer} AND friend = {user}')} AS friends, "
-        f"{probe_sql('blocks', blocks)} AS blocked, "
+        f"{probe_sql('blocks', _blocks_between(viewer, user))} AS blocked, "
         f"{probe_sql('mutes', f'muter = {viewer} AND muted = {user}')} AS muted"
     )
 
