@@ -155,9 +155,10 @@ async def probe_event_delivery(
 ) -> dict[str, Any]:
     """Action-to-delivery delay while ``streams`` event streams are open: ``pairs`` of users in direct chats; one
     sends a message every ``interval`` s and the other's event stream times its arrival (from just before the send
-    request). It measures from ``settle`` s after the streams are all open (opening thousands at once is a storm of
-    its own, which ``like_ms`` shows) until 5 s before the first of them ends (they end together: a mass disconnect,
-    not what this measures)."""
+    request; ``send_ms`` is the send request's own duration, the part of a delay before its response). It measures
+    from ``settle`` s after the streams are all open (opening thousands at once is a storm of its own, which
+    ``like_ms`` shows) until 5 s before the first of them ends (they end together: a mass disconnect, not what this
+    measures)."""
     async with httpx.AsyncClient(timeout=60) as client:
         senders = [await sign_in(client, api, 20 + 2 * n, password) for n in range(pairs)]
         listeners = [await sign_in(client, api, 21 + 2 * n, password) for n in range(pairs)]
@@ -171,6 +172,7 @@ async def probe_event_delivery(
     await asyncio.sleep(settle)
     sent: dict[str, float] = {}
     delays: list[float] = []
+    send_ms: list[float] = []  # the send request's own duration: the part of a delay spent before the response
     failures = 0
     readies = [asyncio.Event() for _ in listeners]
     tasks = [asyncio.create_task(_listen(api, s, sent, delays, r)) for s, r in zip(listeners, readies, strict=True)]
@@ -181,9 +183,10 @@ async def probe_event_delivery(
             while time.monotonic() < until:
                 for sender, chat in zip(senders, chats, strict=True):
                     marker = uuid.uuid4().hex
-                    sent[marker] = time.monotonic()
+                    sent[marker] = started = time.monotonic()
                     res = await client.post(f"{api}/chats/{chat}/messages", json={"content": f"probe {marker}"},
                                             headers=_auth(sender))  # fmt: skip
+                    send_ms.append((time.monotonic() - started) * 1000)
                     failures += res.status_code != 201
                 await asyncio.sleep(interval)
         await asyncio.sleep(2)  # let the last ones arrive
@@ -193,7 +196,8 @@ async def probe_event_delivery(
         for task in tasks:
             with contextlib.suppress(BaseException):
                 await task
-    return {"delivery_ms": percentiles(delays), "undelivered_after_2s": len(sent), "send_failures": failures,
+    return {"delivery_ms": percentiles(delays), "send_ms": percentiles(send_ms), "undelivered_after_2s": len(sent),
+            "send_failures": failures,
             "streams_open_when_measuring": streams_open}  # fmt: skip
 
 

@@ -4,8 +4,9 @@
   the task while it runs. It doubles as the liveness signal: a ``streaming`` message whose conversation lock no
   longer names it belongs to a process that died, and whoever notices marks it ``failed`` (keeping the text that
   reached the Valkey stream) and ends its stream with an ``error`` frame.
-- **Chunks** go to the reply's Valkey stream (``salon.ai.streams``) as they arrive; the final text, status and usage
-  are written to Postgres whether or not anyone is still listening.
+- **Chunks** go to the reply's Valkey stream (``salon.ai.streams``) as they arrive, without the producer waiting for
+  each write (``streams.FrameWriter``: a burst goes out in one pipeline); every chunk is in the stream before the
+  final text, status and usage are written to Postgres, whether or not anyone is still listening.
 - **Stop**: ``ai:stop:{message_id}`` (checked by the task's watchdog, so a stop reaches the task from any process) or
   a direct call in the owning process. The task ends with status ``stopped`` and keeps the partial text.
 """
@@ -24,7 +25,7 @@ from typing import Any
 
 from salon.ai import context, quota, schemas, store, streams
 from salon.ai.provider import ProviderError, Usage, get_provider
-from salon.ai.tables import Conversation, Message
+from salon.ai.tables import Message
 from salon.lib import jobs
 from salon.lib import shutdown as app_shutdown
 from salon.lib import valkey as valkey_client
@@ -110,8 +111,11 @@ class Generation:
     first_token_ms: int | None = None
     overflow: bool = False
     stop_requested: bool = False
-    writing: bool = False
     producer: asyncio.Task[None] | None = None
+    chunks: streams.FrameWriter = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.chunks = streams.FrameWriter(self.id)
 
     @property
     def id(self) -> str:
@@ -126,9 +130,10 @@ class Generation:
         return str(self.conversation["owner"])
 
     def request_stop(self) -> None:
-        """Stop after the chunk being written (never in the middle of writing one, so text and stream agree)."""
+        """Stop now. Text and stream still agree: a chunk is added to both at once (its write to the stream is
+        queued), and the chunks queued are written before the outcome is stored."""
         self.stop_requested = True
-        if self.producer is not None and not self.writing:
+        if self.producer is not None:
             self.producer.cancel()
 
 
@@ -185,6 +190,13 @@ async def run(generation: Generation) -> None:
         status, error = "failed", ProviderError("internal", "salon failed while producing this reply.", retryable=True)
     finally:
         watchdog.cancel()
+    try:
+        await generation.chunks.drain()  # the stream holds every chunk of the text before the outcome is stored
+    except Exception:
+        log.exception("writing the chunks of AI reply %s failed", generation.id)
+        if error is None:
+            status, error = "failed", ProviderError("internal", "salon failed while streaming this reply.",
+                                                    retryable=True)  # fmt: skip
     await finish(generation, status, error)
 
 
@@ -196,26 +208,12 @@ async def produce(generation: Generation, started: float) -> None:
     async for delta in reply:
         if generation.first_token_ms is None:
             generation.first_token_ms = int((time.monotonic() - started) * 1000)
-        generation.writing = True
-        try:
-            generation.parts.append(delta)
-            chunk = schemas.AiChunk(delta=delta, index=len(generation.parts) - 1)
-            # Shielded: a stop lands between chunks, never halfway through writing one.
-            writing = asyncio.ensure_future(streams.append(generation.id, "ai_chunk", chunk))
-            writing.add_done_callback(_retrieve_outcome)
-            await asyncio.shield(writing)
-        finally:
-            generation.writing = False
+        # Text and stream together, with no await between them: a stop (a cancellation) lands before or after.
+        generation.chunks.write("ai_chunk", schemas.AiChunk(delta=delta, index=len(generation.parts)))
+        generation.parts.append(delta)
         if generation.stop_requested:
             raise asyncio.CancelledError
     generation.usage = reply.usage
-
-
-def _retrieve_outcome(writing: asyncio.Future[Any]) -> None:
-    """A chunk write that outlived its cancelled producer (shutdown with stores closing) may fail with nobody awaiting
-    it: read its error here, or asyncio logs "Task exception was never retrieved" for each one."""
-    if not writing.cancelled() and (error := writing.exception()) is not None:
-        log.debug("writing a chunk of an interrupted reply failed: %r", error)
 
 
 async def watch(generation: Generation) -> None:
@@ -271,38 +269,41 @@ async def finish(generation: Generation, status: str, error: ProviderError | Non
         await streams.append(generation.id, "error", frame, retention=retention)
 
 
+# The outcome in one statement (atomic without BEGIN/COMMIT): the message, only while it is still ``streaming`` (a
+# reader may have settled it as lost, or the conversation is gone), and with it the conversation's activity time.
+_STORE_OUTCOME = """
+WITH message AS (
+    UPDATE ai_messages
+    SET content = {}, status = {}, error_code = {}, error_detail = {}, prompt_tokens = {}, output_tokens = {},
+        total_tokens = {}, first_token_ms = {}, completed_at = {}
+    WHERE id = {} AND status = 'streaming'
+    RETURNING *
+), conversation AS (
+    UPDATE ai_conversations SET updated_at = {} WHERE id = {} AND EXISTS (SELECT 1 FROM message)
+)"""
+_AND_RECORD_USAGE = f", usage AS ({quota.add_usage_sql('WHERE EXISTS (SELECT 1 FROM message)')})"  # noqa: S608 - constants only
+
+
 async def store_outcome(
     generation: Generation, status: str, text: str, error: ProviderError | None
 ) -> dict[str, Any] | None:
     """Write the final message (only if it is still ``streaming``), usage, and the follow-up jobs."""
     usage = generation.usage
-    async with unit_of_work():
-        rows = (
-            await Message.update(
-                {
-                    Message.content: text,
-                    Message.status: status,
-                    Message.error_code: error.code if error else None,
-                    Message.error_detail: error.detail if error else None,
-                    Message.prompt_tokens: usage.prompt_tokens,
-                    Message.output_tokens: usage.output_tokens,
-                    Message.total_tokens: usage.total_tokens,
-                    Message.first_token_ms: generation.first_token_ms,
-                    Message.completed_at: datetime.now(tz=UTC),
-                }
-            )
-            .where((Message.id == generation.message_id) & (Message.status == "streaming"))
-            .returning(*Message.all_columns())
-        )
-        if not rows:
-            return None
-        await Conversation.update({Conversation.updated_at: datetime.now(tz=UTC)}).where(
-            Conversation.id == generation.conversation["id"]
-        )
-        if usage.total_tokens:
-            await quota.record(generation.owner_id, usage)
-        await enqueue_follow_ups(generation, status)
-    return rows[0]
+    now = datetime.now(tz=UTC)
+    sql = _STORE_OUTCOME
+    args: list[Any] = [
+        text, status, error.code if error else None, error.detail if error else None, usage.prompt_tokens,
+        usage.output_tokens, usage.total_tokens, generation.first_token_ms, now, generation.message_id,
+        now, generation.conversation["id"],
+    ]  # fmt: skip
+    if usage.total_tokens:
+        sql += _AND_RECORD_USAGE
+        args += [generation.owner_id, quota.today(), usage.prompt_tokens, usage.output_tokens, usage.total_tokens]
+    async with unit_of_work(transaction=False):
+        rows = await Message.raw(sql + "\nSELECT * FROM message", *args)
+        if rows:
+            await enqueue_follow_ups(generation, status)
+    return rows[0] if rows else None
 
 
 async def enqueue_follow_ups(generation: Generation, status: str) -> None:
@@ -356,15 +357,6 @@ async def fail_if_abandoned(conversation_id: uuid.UUID, message_id: uuid.UUID, r
     frame = schemas.AiError(code="generation_lost", detail=detail, retryable=True, message_id=str(message_id))
     await streams.append(str(message_id), "error", frame, retention=retention)
     return True
-
-
-async def fail_abandoned_in(conversation_id: uuid.UUID, retention: int) -> None:
-    """Settle every abandoned ``streaming`` message of a conversation (before a new generation starts in it)."""
-    rows = await Message.select(Message.id).where(
-        (Message.conversation == conversation_id) & (Message.status == "streaming")
-    )
-    for row in rows:
-        await fail_if_abandoned(conversation_id, row["id"], retention)
 
 
 async def shutdown() -> None:

@@ -10,15 +10,26 @@ from salon.ai.tables import AiUsageDay
 from salon.lib.errors import RateLimited
 from salon.settings import Settings
 
-RECORD_USAGE = """
-INSERT INTO ai_usage_days (id, owner, day, prompt_tokens, output_tokens, total_tokens, requests)
-VALUES (uuidv7(), {}, {}, {}, {}, {}, 1)
+_ACCUMULATE = """
 ON CONFLICT (owner, day) DO UPDATE SET
     prompt_tokens = ai_usage_days.prompt_tokens + EXCLUDED.prompt_tokens,
     output_tokens = ai_usage_days.output_tokens + EXCLUDED.output_tokens,
     total_tokens = ai_usage_days.total_tokens + EXCLUDED.total_tokens,
     requests = ai_usage_days.requests + 1
 """
+
+
+def add_usage_sql(condition: str = "") -> str:
+    """The statement adding one request's tokens to its owner's day; parameters: owner, day, prompt, output and total
+    tokens. ``condition`` (``WHERE ...``, no parameters) lets it run as a CTE of a larger statement only when that
+    statement's other parts say so."""
+    return (
+        "INSERT INTO ai_usage_days (id, owner, day, prompt_tokens, output_tokens, total_tokens, requests) "
+        f"SELECT uuidv7(), {{}}::uuid, {{}}::date, {{}}::int, {{}}::int, {{}}::int, 1 {condition} {_ACCUMULATE}"
+    )
+
+
+RECORD_USAGE = add_usage_sql()
 
 
 def today() -> date:
@@ -58,13 +69,19 @@ async def usage_today(owner_id: str, settings: Settings) -> schemas.AiUsage:
 
 async def ensure_within_budget(owner_id: str, settings: Settings) -> None:
     """429 with the reset time once today's tokens reach the budget (the reply that crosses it is let through)."""
-    usage = await usage_today(owner_id, settings)
-    if usage.remaining_tokens > 0:
+    ensure_budget_left((await usage_today(owner_id, settings)).total_tokens, settings)
+
+
+def ensure_budget_left(tokens_today: int, settings: Settings) -> None:
+    """``ensure_within_budget`` for a caller that has read today's tokens already (with other things it needed)."""
+    budget = settings.ai_daily_token_budget
+    if tokens_today < budget:
         return
-    retry_after = int((usage.resets_at - datetime.now(tz=UTC)).total_seconds()) + 1
-    resets_at = usage.resets_at.isoformat().replace("+00:00", "Z")  # as every other time in the API
+    resets = next_reset()
+    retry_after = int((resets - datetime.now(tz=UTC)).total_seconds()) + 1
+    resets_at = resets.isoformat().replace("+00:00", "Z")  # as every other time in the API
     raise RateLimited(
-        f"You have used today's AI budget of {usage.token_budget} tokens. It resets at {resets_at} (midnight UTC).",
+        f"You have used today's AI budget of {budget} tokens. It resets at {resets_at} (midnight UTC).",
         retry_after=retry_after,
-        extra={"code": "ai_quota_exceeded", "resets_at": resets_at, "token_budget": usage.token_budget},
+        extra={"code": "ai_quota_exceeded", "resets_at": resets_at, "token_budget": budget},
     )

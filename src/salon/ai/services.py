@@ -160,13 +160,15 @@ async def start_reply(viewer: Viewer, conversation_id: str, content: str, settin
     Client mistakes are HTTP errors before anything starts (404, 409 while a reply is streaming, 429 over the daily
     budget, 503 while the server shuts down); failures of the model arrive later as the stream's ``error`` frame.
     """
-    conversation = await store.owned_conversation(conversation_id, viewer.id)
+    conversation, tokens_today, streaming_ids = await store.owned_conversation_for_reply(
+        conversation_id, viewer.id, quota.today()
+    )
     if shutdown.requested():
         raise ServiceUnavailable(
             "This server is restarting and starts no new replies. Send the message again in a moment.",
             extra={"code": "shutting_down", "retryable": True},
         )
-    await quota.ensure_within_budget(viewer.id, settings)
+    quota.ensure_budget_left(tokens_today, settings)
     ai_message_id = new_id()
     holder = await generation.acquire(str(conversation["id"]), str(ai_message_id))
     if holder is not None:
@@ -176,7 +178,10 @@ async def start_reply(viewer: Viewer, conversation_id: str, content: str, settin
             extra={"code": "generation_in_progress", "generating_message_id": holder},
         )
     try:
-        await generation.fail_abandoned_in(conversation["id"], settings.ai_stream_retention_seconds)
+        # Read before the slot was taken: one that finished meanwhile is left alone (settling only touches a
+        # message still ``streaming``).
+        for message_id in streaming_ids:
+            await generation.fail_if_abandoned(conversation["id"], message_id, settings.ai_stream_retention_seconds)
         conversation, user_row = await store_turn(conversation["id"], ai_message_id, content.strip())
         start = schemas.AiStart(
             conversation_id=str(conversation["id"]), user_message=store.to_message(user_row),
@@ -198,30 +203,47 @@ async def start_reply(viewer: Viewer, conversation_id: str, content: str, settin
     return ai_message_id
 
 
+# One statement (atomic without BEGIN/COMMIT): the next two sequence numbers, the user's message and the empty
+# ``streaming`` AI message. The messages' every column is given, so the user's row is known without reading it back.
+_STORE_TURN = """
+WITH conversation AS (
+    UPDATE ai_conversations SET message_count = message_count + 2, updated_at = {}
+    WHERE id = {}
+    RETURNING *
+), messages AS (
+    INSERT INTO ai_messages (id, conversation, seq, role, content, status, error_code, error_detail, prompt_tokens,
+                             output_tokens, total_tokens, first_token_ms, created_at, completed_at)
+    SELECT {}::uuid, c.id, c.message_count - 1, 'user', {}::text, 'complete', NULL::varchar, NULL::text, 0, 0, 0,
+           NULL::int, {}::timestamptz, {}::timestamptz
+    FROM conversation c
+    UNION ALL
+    SELECT {}::uuid, c.id, c.message_count, 'model', '', 'streaming', NULL, NULL, 0, 0, 0, NULL, {}::timestamptz,
+           NULL
+    FROM conversation c
+)
+SELECT * FROM conversation
+"""
+
+
 async def store_turn(
     conversation_id: uuid.UUID, ai_message_id: uuid.UUID, content: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Hand out the next two sequence numbers and store the user message and the (empty) streaming AI message."""
+    """Hand out the next two sequence numbers and store the user message and the (empty) streaming AI message.
+    Returns the conversation as updated and the user message's row."""
     now = datetime.now(tz=UTC)
-    async with unit_of_work():
-        conversations = (
-            await Conversation.update(
-                {Conversation.message_count: Conversation.message_count + 2, Conversation.updated_at: now}
-            )
-            .where(Conversation.id == conversation_id)
-            .returning(*Conversation.all_columns())
-        )
-        if not conversations:
-            raise store.conversation_not_found()
-        conversation = conversations[0]
-        ai_seq = conversation["message_count"]
-        rows = await Message.insert(
-            Message(id=new_id(), conversation=conversation_id, seq=ai_seq - 1, role="user", content=content,
-                    status="complete", created_at=now, completed_at=now),
-            Message(id=ai_message_id, conversation=conversation_id, seq=ai_seq, role="model", content="",
-                    status="streaming", created_at=now),
-        ).returning(*Message.all_columns())  # fmt: skip
-    user_row = next(row for row in rows if row["role"] == "user")
+    user_message_id = new_id()
+    conversations = await Conversation.raw(
+        _STORE_TURN, now, conversation_id, user_message_id, content, now, now, ai_message_id, now
+    )
+    if not conversations:
+        raise store.conversation_not_found()
+    conversation = conversations[0]
+    user_row = {
+        "id": user_message_id, "conversation": conversation_id, "seq": conversation["message_count"] - 1,
+        "role": "user", "content": content, "status": "complete", "error_code": None, "error_detail": None,
+        "prompt_tokens": 0, "output_tokens": 0, "total_tokens": 0, "first_token_ms": None, "created_at": now,
+        "completed_at": now,
+    }  # fmt: skip
     return conversation, user_row
 
 

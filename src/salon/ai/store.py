@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from salon.ai import schemas
@@ -32,6 +33,34 @@ async def owned_conversation(conversation_id: str, owner_id: str) -> dict[str, A
     if row is None:
         raise conversation_not_found()
     return row
+
+
+# The conversation a reply is about to be sent in, with what starting it needs to know, in one round trip: the
+# owner's tokens today (the budget check) and the replies still marked streaming (abandoned ones are settled first).
+_FOR_REPLY = """
+SELECT c.*,
+       COALESCE((SELECT u.total_tokens FROM ai_usage_days u WHERE u.owner = c.owner AND u.day = {}), 0)
+           AS tokens_today,
+       ARRAY(SELECT m.id FROM ai_messages m WHERE m.conversation = c.id AND m.status = 'streaming')
+           AS streaming_ids
+FROM ai_conversations c
+WHERE c.id = {} AND c.owner = {}
+"""
+
+
+async def owned_conversation_for_reply(
+    conversation_id: str, owner_id: str, day: date
+) -> tuple[dict[str, Any], int, list[uuid.UUID]]:
+    """``owned_conversation`` (404 alike), with the owner's tokens on ``day`` and the ids of the conversation's
+    messages still ``streaming``."""
+    parsed = parse_id(conversation_id)
+    if parsed is None:
+        raise conversation_not_found()
+    rows = await Conversation.raw(_FOR_REPLY, day, parsed, owner_id)
+    if not rows:
+        raise conversation_not_found()
+    row = rows[0]
+    return row, row.pop("tokens_today"), row.pop("streaming_ids")
 
 
 async def conversation_by_id(conversation_id: uuid.UUID) -> dict[str, Any] | None:

@@ -111,20 +111,72 @@ def entry_key(entry_id: str) -> tuple[int, int]:
 
 async def append(message_id: str, event: str, data: msgspec.Struct, *, retention: int | None = None) -> str:
     """Append one frame; the first and the terminal frame also set how long the stream is kept."""
+    return (await append_many(message_id, [(event, data)], retention=retention))[0]
+
+
+async def append_many(
+    message_id: str, frames: list[tuple[str, msgspec.Struct]], *, retention: int | None = None
+) -> list[str]:
+    """Append frames in order, in one round trip; hand them to this process's readers once they are in the stream.
+    Returns their entry ids."""
     client = valkey_client.client()
-    payload = msgspec.json.encode(data).decode()
-    if retention is None:
-        entry_id = str(await client.xadd(stream_key(message_id), {"event": event, "data": payload}))
+    key = stream_key(message_id)
+    payloads = [(event, msgspec.json.encode(data).decode()) for event, data in frames]
+    if len(payloads) == 1 and retention is None:
+        event, payload = payloads[0]
+        entry_ids = [str(await client.xadd(key, {"event": event, "data": payload}))]
     else:
         async with client.pipeline(transaction=False) as pipe:
-            pipe.xadd(stream_key(message_id), {"event": event, "data": payload})
-            pipe.expire(stream_key(message_id), retention)
-            added, _ = await pipe.execute()
-        entry_id = str(added)
+            for event, payload in payloads:
+                pipe.xadd(key, {"event": event, "data": payload})
+            if retention is not None:
+                pipe.expire(key, retention)
+            results = await pipe.execute()
+        entry_ids = [str(entry_id) for entry_id in results[: len(payloads)]]
     local = _local.get(message_id)
     if local is not None:
-        local.deliver((entry_id, event, payload))
-    return entry_id
+        for entry_id, (event, payload) in zip(entry_ids, payloads, strict=True):
+            local.deliver((entry_id, event, payload))
+    return entry_ids
+
+
+class FrameWriter:
+    """Appends a reply's chunks in order without making the producer wait for each: the first goes out at once, and
+    those that arrive while a write is in flight go together in the next one (one pipeline, one round trip). A model
+    that streams faster than Valkey answers costs a round trip per burst, not per chunk."""
+
+    def __init__(self, message_id: str) -> None:
+        self.message_id = message_id
+        self._pending: list[tuple[str, msgspec.Struct]] = []
+        self._writing: asyncio.Task[None] | None = None
+        self._error: Exception | None = None
+
+    def write(self, event: str, data: msgspec.Struct) -> None:
+        """Queue a frame (raises the error of an earlier write that failed: the stream has a gap from there on)."""
+        if self._error is not None:
+            raise self._error
+        self._pending.append((event, data))
+        if self._writing is None:
+            self._writing = asyncio.create_task(self._write_pending(), name=f"ai-frames-{self.message_id}")
+
+    async def _write_pending(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                await append_many(self.message_id, batch)
+        except Exception as exc:  # kept for write() and drain(): the producer stops at its next chunk
+            self._error = exc
+            self._pending.clear()
+        finally:
+            self._writing = None
+
+    async def drain(self) -> None:
+        """Return once every frame written so far is in the stream; raise the error if a write failed. A cancelled
+        caller does not interrupt the write under way."""
+        while self._writing is not None:
+            await asyncio.shield(self._writing)
+        if self._error is not None:
+            raise self._error
 
 
 async def chunk_texts(message_id: str) -> list[str]:
@@ -219,8 +271,8 @@ async def _follow_local(
                     yield position.frame(entry_id, event, data)
                     if position.finished:
                         return
-            try:
-                item = await asyncio.wait_for(queue.get(), BLOCK_MS / 1000)
+            try:  # what is queued already is taken without a timer (wait_for wraps the get in a task)
+                item = queue.get_nowait() if not queue.empty() else await asyncio.wait_for(queue.get(), BLOCK_MS / 1000)
             except TimeoutError:
                 if _local.get(message_id) is not local:
                     return  # the producer ended while this reader's queue was full: its signal was dropped
