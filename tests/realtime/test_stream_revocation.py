@@ -250,7 +250,7 @@ async def test_an_ended_subscription_drops_what_was_queued_and_takes_nothing_mor
     sub.close()
     item = await sub.next()
     assert getattr(item, "reason", None) == "session_ended"
-    assert sub._queue.empty()
+    assert await sub.next(timeout=0) is None  # nothing else was queued
 
 
 async def test_a_ticket_of_a_token_revoked_in_the_second_it_was_issued_is_refused(client: httpx.AsyncClient) -> None:
@@ -337,3 +337,22 @@ async def test_a_ban_ends_the_banned_users_streams_only(client: httpx.AsyncClien
 
     refused = await client.post("/api/v1/auth/refresh", json={"refresh_token": alice.refresh_token})
     assert refused.status_code == 401  # so a client told to refresh could not come back either
+
+
+async def test_a_subscriptions_wait_ends_with_none_at_its_timeout_and_at_once_for_an_item() -> None:
+    sub = Subscription("alice", 10, viewer("alice", "phone"))
+
+    started = time.monotonic()
+    assert await sub.next(timeout=0.05) is None  # the heartbeat's case: nothing raised
+    waited = time.monotonic() - started
+    asyncio.get_running_loop().call_later(0.05, sub.deliver, "resync")
+    started = time.monotonic()
+    woken = await sub.next(timeout=5)
+    woken_after = time.monotonic() - started
+    sub.deliver("resync")
+    queued = await sub.next(timeout=0)
+
+    assert 0.04 <= waited < 1
+    assert woken == "resync"
+    assert woken_after < 1  # not the 5 s timeout
+    assert queued == "resync"

@@ -134,12 +134,8 @@ class EventStream:
                     expiring = False  # the credential expires within this wait
                     if self.expires_at is not None and (left := self.expires_at - time.time()) <= wait:
                         wait, expiring = left, True
-                    try:
-                        if wait <= 0:
-                            raise TimeoutError
-                        async with asyncio.timeout(wait):
-                            item = await subscription.next()
-                    except TimeoutError:
+                    item = await subscription.next(timeout=wait)
+                    if item is None:  # nothing for ``wait`` seconds
                         if expiring:  # the client refreshes its token and resumes from the last id it got
                             yield _ended_frame(TOKEN_EXPIRED)
                             return
