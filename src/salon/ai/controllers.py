@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from salon.ai import forks, publishing, quota, schemas, services, summaries
 from salon.lib.pagination import DEFAULT_LIMIT, Page
 from salon.lib.params import Config, Cursor, Limit, MaybeViewer, SignedIn
+from salon.lib.sse import Frames, SseResponse
 
 LastEventIdHeader = Annotated[
     str | None, HeaderParameter(name="Last-Event-ID", description="id: of the last frame seen")
@@ -22,12 +23,10 @@ IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(name="Idempotency-Key", description="a retry with the same key within 24 h starts no second reply"),
 ]
-SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def reply_stream(frames: object, *, replayed: bool = False) -> ServerSentEvent:
-    headers = {**SSE_HEADERS, "Idempotent-Replayed": "true"} if replayed else SSE_HEADERS
-    return ServerSentEvent(frames, headers=headers)  # type: ignore[arg-type]
+def reply_stream(frames: Frames, *, replayed: bool = False) -> ServerSentEvent:
+    return SseResponse(frames, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 class ConversationController(Controller):
@@ -109,7 +108,7 @@ class ConversationController(Controller):
         after = last_event_id_header or last_event_id
         frames = await services.reply_frames(viewer, conversation_id, message_id, after, settings)
         if frames is None:
-            return ServerSentEvent([], status_code=HTTP_204_NO_CONTENT)
+            return SseResponse([], status_code=HTTP_204_NO_CONTENT)
         return reply_stream(frames)
 
     @post("/{conversation_id:str}/messages/{message_id:str}/stop", operation_id="stopAiReply", status_code=HTTP_200_OK)

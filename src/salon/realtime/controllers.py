@@ -14,6 +14,7 @@ from litestar.security.jwt import Token
 from salon.lib.auth import Viewer
 from salon.lib.errors import Unauthorized, ValidationFailed
 from salon.lib.ids import parse_id
+from salon.lib.sse import SseResponse
 from salon.realtime import presence, tickets
 from salon.realtime.eventlog import StreamId
 from salon.realtime.hub import hub
@@ -63,7 +64,7 @@ class EventStreamController(Controller):
             grant.viewer, StreamId.parse(resume_from) if resume_from else None, settings, grant.expires_at
         )
         hub().check_available()
-        return ServerSentEvent(stream.frames())
+        return SseResponse(stream.frames())
 
     @post("/ticket", operation_id="create_stream_ticket", status_code=201)
     async def create_ticket(self, request: Request[Any, Any, Any], viewer: SignedIn, settings: Config) -> StreamTicket:
