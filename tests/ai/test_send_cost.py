@@ -85,8 +85,7 @@ async def test_a_burst_of_chunks_goes_to_valkey_in_one_round_trip(
         await writer.drain()
 
     assert valkey_log.trips == [(0, ["XADD"] * 10)]
-    entries = await valkey.client().xrange(streams.stream_key(message_id))
-    assert [msgspec.json.decode(fields["data"])["index"] for _, fields in entries] == list(range(10))
+    assert await _chunk_indexes(message_id) == list(range(10))
 
 
 async def test_chunks_written_while_a_write_is_in_flight_go_together_in_the_next(
@@ -104,8 +103,13 @@ async def test_chunks_written_while_a_write_is_in_flight_go_together_in_the_next
         await writer.drain()
 
     assert [names for _, names in valkey_log.trips] == [["XADD"], ["XADD"] * 4]
+    assert await _chunk_indexes(message_id) == [0, 1, 2, 3, 4]
+
+
+async def _chunk_indexes(message_id: str) -> list[int]:
+    """The ``index`` of each chunk in the reply's stream, in stream order."""
     entries = await valkey.client().xrange(streams.stream_key(message_id))
-    assert [msgspec.json.decode(fields["data"])["index"] for _, fields in entries] == [0, 1, 2, 3, 4]
+    return [msgspec.json.decode(fields["data"])["index"] for _, fields in entries]
 
 
 async def test_a_failed_chunk_write_stops_the_writer_and_says_why(
