@@ -106,6 +106,22 @@ async def test_chunks_written_while_a_write_is_in_flight_go_together_in_the_next
     assert await _chunk_indexes(message_id) == [0, 1, 2, 3, 4]
 
 
+async def test_the_chunks_of_many_replies_written_at_once_share_one_round_trip(
+    client: httpx.AsyncClient, standin: GeminiStandIn, valkey_log: ValkeyLog
+) -> None:
+    # A round trip (and a pooled connection) per reply's write exhausted the pool at 2,000 concurrent replies.
+    writers = [streams.FrameWriter(str(new_id())) for _ in range(20)]
+
+    with valkey_log.measuring():
+        for writer in writers:
+            writer.write("ai_chunk", schemas.AiChunk(delta="hi", index=0))
+        await asyncio.gather(*(writer.drain() for writer in writers))
+
+    assert valkey_log.trips == [(0, ["XADD"] * 20)]
+    for writer in writers:
+        assert await _chunk_indexes(writer.message_id) == [0]
+
+
 async def _chunk_indexes(message_id: str) -> list[int]:
     """The ``index`` of each chunk in the reply's stream, in stream order."""
     entries = await valkey.client().xrange(streams.stream_key(message_id))

@@ -88,7 +88,7 @@ async def acquire(conversation_id: str, message_id: str) -> str | None:
 
 async def release(conversation_id: str, message_id: str) -> None:
     keys = (lock_key(conversation_id), released_key(message_id))
-    await valkey_client.client().eval(RELEASE_IF_OURS, len(keys), *keys, message_id, RELEASED_TTL_SECONDS)
+    await valkey_client.pipelined(("EVAL", RELEASE_IF_OURS, len(keys), *keys, message_id, RELEASED_TTL_SECONDS))
 
 
 async def holders(conversation_ids: list[str]) -> list[str | None]:
@@ -218,14 +218,13 @@ async def produce(generation: Generation, started: float) -> None:
 
 async def watch(generation: Generation) -> None:
     """Keep the conversation's lock alive while the task runs, and notice a stop requested from any process."""
-    client = valkey_client.client()
     while True:
         await asyncio.sleep(WATCHDOG_INTERVAL_SECONDS)
         try:
-            async with client.pipeline(transaction=False) as pipe:
-                pipe.eval(*refresh_command(generation.conversation_id, generation.id))
-                pipe.exists(stop_key(generation.id))
-                _, stop = await pipe.execute()
+            _, stop = await valkey_client.pipelined(
+                ("EVAL", *refresh_command(generation.conversation_id, generation.id)),
+                ("EXISTS", stop_key(generation.id)),
+            )
         except Exception:  # Valkey hiccup: try again next tick; the lock outlives a few missed refreshes
             log.warning("watchdog of AI reply %s could not reach Valkey", generation.id, exc_info=True)
             continue

@@ -117,22 +117,16 @@ async def append(message_id: str, event: str, data: msgspec.Struct, *, retention
 async def append_many(
     message_id: str, frames: list[tuple[str, msgspec.Struct]], *, retention: int | None = None
 ) -> list[str]:
-    """Append frames in order, in one round trip; hand them to this process's readers once they are in the stream.
+    """Append frames in order, in the pipeline this process shares (``valkey.pipelined``: the frames of every reply
+    written at that moment go in one round trip); hand them to this process's readers once they are in the stream.
     Returns their entry ids."""
-    client = valkey_client.client()
     key = stream_key(message_id)
     payloads = [(event, msgspec.json.encode(data).decode()) for event, data in frames]
-    if len(payloads) == 1 and retention is None:
-        event, payload = payloads[0]
-        entry_ids = [str(await client.xadd(key, {"event": event, "data": payload}))]
-    else:
-        async with client.pipeline(transaction=False) as pipe:
-            for event, payload in payloads:
-                pipe.xadd(key, {"event": event, "data": payload})
-            if retention is not None:
-                pipe.expire(key, retention)
-            results = await pipe.execute()
-        entry_ids = [str(entry_id) for entry_id in results[: len(payloads)]]
+    commands: list[valkey_client.Command] = [("XADD", key, "*", "event", e, "data", data) for e, data in payloads]
+    if retention is not None:
+        commands.append(("EXPIRE", key, retention))
+    results = await valkey_client.pipelined(*commands)
+    entry_ids = [str(entry_id) for entry_id in results[: len(payloads)]]
     local = _local.get(message_id)
     if local is not None:
         for entry_id, (event, payload) in zip(entry_ids, payloads, strict=True):
@@ -142,8 +136,8 @@ async def append_many(
 
 class FrameWriter:
     """Appends a reply's chunks in order without making the producer wait for each: the first goes out at once, and
-    those that arrive while a write is in flight go together in the next one (one pipeline, one round trip). A model
-    that streams faster than Valkey answers costs a round trip per burst, not per chunk."""
+    those that arrive while a write is in flight go together in the next one. A model that streams faster than
+    Valkey answers costs one write per burst, not per chunk."""
 
     def __init__(self, message_id: str) -> None:
         self.message_id = message_id
