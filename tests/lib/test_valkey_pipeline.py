@@ -45,8 +45,10 @@ async def test_a_failed_command_fails_only_its_caller() -> None:
         return_exceptions=True,
     )
 
-    assert isinstance(wrong, ResponseError) and "WRONGTYPE" in str(wrong)
-    assert isinstance(right, list) and await valkey_client.client().xlen("test:shared:stream") == 1
+    assert isinstance(wrong, ResponseError)
+    assert "WRONGTYPE" in str(wrong)
+    assert isinstance(right, list)
+    assert await valkey_client.client().xlen("test:shared:stream") == 1
 
 
 async def test_a_cancelled_caller_still_has_its_commands_sent() -> None:

@@ -107,7 +107,7 @@ class SharedPipeline:
         self._waiting.append((commands, future))
         if self._sending is None:
             self._sending = asyncio.create_task(self._send_waiting(), name="valkey-shared-pipeline")
-        return await asyncio.shield(future)
+        return await future  # a cancelled caller cancels only its wait: its commands are sent, their answer dropped
 
     async def drain(self) -> None:
         """Return once everything submitted so far has been sent (and answered, or failed)."""
