@@ -131,7 +131,8 @@ def report(results: list[Result], seed: dict[str, Any], args: argparse.Namespace
     section = [
         f"\n## Run {info['date']} (commit {info['commit']})\n",
         f"Machine: {info['machine']}; load average at the end {', '.join(f'{x:.1f}' for x in info['load_average'])}. "
-        f"Granian workers: {args.workers} (salon and reference); {args.vus} VUs; {args.duration} s per scenario. "
+        f"Granian workers: {args.workers} (salon and reference); {args.vus} VUs; {args.duration} s per scenario; "
+        f"{args.ai_streams} AI streams at 30 ms; {args.streams} event streams. "
         f"Seed: {seed.get('users')} users, {seed.get('follows')} follows, {seed.get('posts')} posts, "
         f"{seed.get('likes')} likes in {seed.get('seconds', 0):.0f} s.\n",
         rendered,
