@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import statistics
 import time
 from pathlib import Path
 
-import httpx
 import uvloop
 from google import genai
 from google.genai import types
+
+from salon.ai.provider import sdk_clients
 
 MODEL = "gemini-2.5-flash"
 
@@ -55,10 +57,9 @@ async def stream_one(client: genai.Client, chunks: int) -> None:
 
 
 async def run(base_url: str, vus: int, duration: float, chunks: int, pacing_ms: float = 0.0) -> dict[str, object]:
-    # Connection limits as salon's provider sets them (httpx's default of 100 connections would queue the rest).
-    http = httpx.AsyncClient(limits=httpx.Limits(max_connections=None, max_keepalive_connections=200), timeout=600)
-    options = types.HttpOptions(base_url=base_url, httpx_async_client=http)
-    client = genai.Client(api_key="benchmark-key", http_options=options)
+    # The SDK clients as salon's provider makes them (their connection limits, a pool per client, taken in turn).
+    http, clients = sdk_clients("benchmark-key", base_url, timeout=600)
+    next_client = itertools.cycle(clients).__next__
     durations: list[float] = []
     added: list[float] = []
     errors = 0
@@ -69,7 +70,7 @@ async def run(base_url: str, vus: int, duration: float, chunks: int, pacing_ms: 
         while time.monotonic() < deadline:
             started = time.perf_counter()
             try:
-                await stream_one(client, chunks)
+                await stream_one(next_client(), chunks)
             except Exception:
                 errors += 1
                 continue
@@ -78,7 +79,8 @@ async def run(base_url: str, vus: int, duration: float, chunks: int, pacing_ms: 
             added.append(max(0.0, took - chunks * pacing_ms) / chunks)
 
     await asyncio.gather(*(loop() for _ in range(vus)))
-    await http.aclose()
+    for client in http:
+        await client.aclose()
     attempts = len(durations) + errors
     return {
         "metrics": {

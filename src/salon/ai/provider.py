@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 from collections.abc import AsyncIterator, Sequence
@@ -31,6 +32,11 @@ log = logging.getLogger("salon.ai.provider")
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 BLOCKED_REASONS = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "RECITATION", "IMAGE_SAFETY"})
 OFFLINE_API_KEY = "salon-offline"
+# httpcore's connection pool walks all its connections on every request and every release, and its keep-alive check is
+# quadratic in them (encode/httpcore#1035, open in httpcore 1.0.9): with 400 replies streaming through one client, that
+# bookkeeping was 13.5 % of the API process's CPU (py-spy). Replies take the clients in turn, each with its own pool.
+HTTP_CLIENT_SHARDS = 16
+KEEPALIVE_PER_SHARD = 64
 TITLE_TASK = "[salon:title]"
 SUMMARY_TASK = "[salon:summary]"
 
@@ -63,6 +69,7 @@ class Reply:
 
     def __init__(self, provider: GeminiProvider, turns: Sequence[Turn], system: str | None, max_tokens: int | None):
         self.provider = provider
+        self.client = provider.next_client()  # the retries of this reply use the same one
         self.contents = [types.Content(role=t.role, parts=[types.Part(text=t.text)]) for t in turns]
         self.config = types.GenerateContentConfig(system_instruction=system or None, max_output_tokens=max_tokens)
         self.usage = Usage()
@@ -90,7 +97,7 @@ class Reply:
         while True:
             chunks = None
             try:
-                chunks = await self.provider.client.aio.models.generate_content_stream(
+                chunks = await self.client.aio.models.generate_content_stream(
                     model=self.provider.model, contents=self.contents, config=self.config
                 )
                 first = await anext(chunks)
@@ -178,16 +185,10 @@ class GeminiProvider:
         self.retries = settings.ai_provider_retries
         self.retry_delay = settings.ai_provider_retry_delay_seconds
         self.offline_model = offline_model
-        timeout = settings.ai_provider_timeout_seconds
-        self.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
-            limits=httpx.Limits(max_connections=None, max_keepalive_connections=200),
-        )
         base_url = offline_model.base_url if offline_model is not None else settings.gemini_base_url
-        self.client = genai.Client(
-            api_key=settings.gemini_api_key or OFFLINE_API_KEY,
-            http_options=types.HttpOptions(base_url=base_url, httpx_async_client=self.http),
-        )
+        api_key = settings.gemini_api_key or OFFLINE_API_KEY
+        self.http, clients = sdk_clients(api_key, base_url, settings.ai_provider_timeout_seconds)
+        self.next_client = itertools.cycle(clients).__next__
 
     @property
     def offline(self) -> bool:
@@ -205,9 +206,26 @@ class GeminiProvider:
         return "".join(parts).strip(), reply.usage
 
     async def close(self) -> None:
-        await self.http.aclose()
+        for http in self.http:
+            await http.aclose()
         if self.offline_model is not None:
             await self.offline_model.stop()
+
+
+def sdk_clients(
+    api_key: str, base_url: str | None, timeout: float, shards: int = HTTP_CLIENT_SHARDS
+) -> tuple[list[httpx.AsyncClient], list[genai.Client]]:
+    """The SDK clients replies take in turn (see ``HTTP_CLIENT_SHARDS``), and the HTTP clients under them. No bound on
+    connections: httpx's default of 100 would queue every reply beyond it."""
+    http = [
+        httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=KEEPALIVE_PER_SHARD),
+        )
+        for _ in range(shards)
+    ]
+    options = [types.HttpOptions(base_url=base_url, httpx_async_client=client) for client in http]
+    return http, [genai.Client(api_key=api_key, http_options=option) for option in options]
 
 
 def offline_reply(body: dict[str, Any]) -> str:

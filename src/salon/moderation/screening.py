@@ -106,7 +106,7 @@ async def ask_model(text: str, subject_type: str = "post") -> Verdict | None:
     if provider.offline:
         return None
     try:
-        response = await provider.client.aio.models.generate_content(
+        response = await provider.next_client().aio.models.generate_content(
             model=provider.model,
             contents=[types.Content(role="user", parts=[types.Part(text=text)])],
             config=types.GenerateContentConfig(
