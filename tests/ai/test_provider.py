@@ -1,0 +1,40 @@
+"""The provider spreads concurrent replies over its SDK clients: httpcore's pool does work per request that grows with
+its connections, so one pool under thousands of streams spent a large share of the process's CPU on bookkeeping."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import msgspec
+
+from salon.ai.provider import HTTP_CLIENT_SHARDS, GeminiProvider, Turn
+from salon.ai.standin import GeminiStandIn
+
+
+async def test_concurrent_replies_are_spread_over_the_clients_and_all_of_them_close(settings: Any) -> None:
+    server = GeminiStandIn(chunks=3, delay=0.05)
+    url = await server.start()
+    provider = GeminiProvider(msgspec.structs.replace(settings, gemini_api_key="test-key", gemini_base_url=url))
+    replies = 2 * HTTP_CLIENT_SHARDS
+    in_flight: list[list[int]] = []
+
+    async def reply() -> str:
+        parts = []
+        async for delta in provider.reply([Turn(role="user", text="hello there")]):
+            if not parts:  # every reply has its connection now
+                in_flight.append([len(http._transport._pool.connections) for http in provider.http])
+            parts.append(delta)
+        return "".join(parts)
+
+    try:
+        texts = await asyncio.gather(*(reply() for _ in range(replies)))
+        last_started = max(in_flight, key=sum)
+    finally:
+        await provider.close()
+        await server.stop()
+
+    assert all(texts)
+    assert len(provider.http) == HTTP_CLIENT_SHARDS
+    assert last_started == [2] * HTTP_CLIENT_SHARDS  # two replies per client, not all of them in one pool
+    assert all(http.is_closed for http in provider.http)
