@@ -122,6 +122,21 @@ async def test_the_chunks_of_many_replies_written_at_once_share_one_round_trip(
         assert await _chunk_indexes(writer.message_id) == [0]
 
 
+async def test_a_reply_frees_its_conversation_and_ends_its_stream_in_one_round_trip(
+    client: httpx.AsyncClient, standin: GeminiStandIn, valkey_log: ValkeyLog
+) -> None:
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice, title="named")
+
+    with valkey_log.measuring():
+        frames = await send(client, alice, conversation["id"], "hello")
+
+    assert frames[-1].event == "ai_complete"
+    assert valkey_log.trips[-1][1] == ["EVAL", "XADD", "EXPIRE"]  # the release first, then the terminal frame
+    again = await send(client, alice, conversation["id"], "and again")  # the conversation is free at once
+    assert again[-1].event == "ai_complete"
+
+
 async def _chunk_indexes(message_id: str) -> list[int]:
     """The ``index`` of each chunk in the reply's stream, in stream order."""
     entries = await valkey.client().xrange(streams.stream_key(message_id))

@@ -86,9 +86,13 @@ async def acquire(conversation_id: str, message_id: str) -> str | None:
     return holder or "unknown"
 
 
-async def release(conversation_id: str, message_id: str) -> None:
+def release_command(conversation_id: str, message_id: str) -> valkey_client.Command:
     keys = (lock_key(conversation_id), released_key(message_id))
-    await valkey_client.pipelined(("EVAL", RELEASE_IF_OURS, len(keys), *keys, message_id, RELEASED_TTL_SECONDS))
+    return ("EVAL", RELEASE_IF_OURS, len(keys), *keys, message_id, RELEASED_TTL_SECONDS)
+
+
+async def release(conversation_id: str, message_id: str) -> None:
+    await valkey_client.pipelined(release_command(conversation_id, message_id))
 
 
 async def holders(conversation_ids: list[str]) -> list[str | None]:
@@ -241,9 +245,9 @@ async def finish(generation: Generation, status: str, error: ProviderError | Non
     except Exception:
         log.exception("could not store the outcome of AI reply %s; readers will mark it failed", generation.id)
         return
-    await release(generation.conversation_id, generation.id)
     retention = generation.stream_retention
     if row is None:
+        await release(generation.conversation_id, generation.id)
         if await store.message_by_id(generation.message_id) is None:  # the conversation was deleted meanwhile
             await streams.append(
                 generation.id,
@@ -257,15 +261,17 @@ async def finish(generation: Generation, status: str, error: ProviderError | Non
                 retention=retention,
             )
         return
+    frame: schemas.AiComplete | schemas.AiError
     if error is None:
-        await streams.append(
-            generation.id, "ai_complete", schemas.AiComplete(store.to_message(row)), retention=retention
-        )
+        event, frame = "ai_complete", schemas.AiComplete(store.to_message(row))
     else:
+        event = "error"
         frame = schemas.AiError(
             code=error.code, detail=error.detail, retryable=error.retryable, message_id=generation.id
         )
-        await streams.append(generation.id, "error", frame, retention=retention)
+    # The release goes first in the same round trip: once a client sees the terminal frame, the conversation is free.
+    release_first = release_command(generation.conversation_id, generation.id)
+    await streams.append(generation.id, event, frame, retention=retention, first=(release_first,))
 
 
 # The outcome in one statement (atomic without BEGIN/COMMIT): the message, only while it is still ``streaming`` (a

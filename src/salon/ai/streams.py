@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Final
 
 import msgspec
@@ -109,24 +109,36 @@ def entry_key(entry_id: str) -> tuple[int, int]:
 # Writing -----------------------------------------------------------------------------------------------------------
 
 
-async def append(message_id: str, event: str, data: msgspec.Struct, *, retention: int | None = None) -> str:
+async def append(
+    message_id: str,
+    event: str,
+    data: msgspec.Struct,
+    *,
+    retention: int | None = None,
+    first: Sequence[valkey_client.Command] = (),
+) -> str:
     """Append one frame; the first and the terminal frame also set how long the stream is kept."""
-    return (await append_many(message_id, [(event, data)], retention=retention))[0]
+    return (await append_many(message_id, [(event, data)], retention=retention, first=first))[0]
 
 
 async def append_many(
-    message_id: str, frames: list[tuple[str, msgspec.Struct]], *, retention: int | None = None
+    message_id: str,
+    frames: list[tuple[str, msgspec.Struct]],
+    *,
+    retention: int | None = None,
+    first: Sequence[valkey_client.Command] = (),
 ) -> list[str]:
     """Append frames in order, in the pipeline this process shares (``valkey.pipelined``: the frames of every reply
     written at that moment go in one round trip); hand them to this process's readers once they are in the stream.
-    Returns their entry ids."""
+    ``first``: commands that must take effect before any reader sees the frames, sent ahead of them in the same
+    round trip. Returns the frames' entry ids."""
     key = stream_key(message_id)
     payloads = [(event, msgspec.json.encode(data).decode()) for event, data in frames]
-    commands: list[valkey_client.Command] = [("XADD", key, "*", "event", e, "data", data) for e, data in payloads]
+    commands = [*first, *(("XADD", key, "*", "event", e, "data", data) for e, data in payloads)]
     if retention is not None:
         commands.append(("EXPIRE", key, retention))
     results = await valkey_client.pipelined(*commands)
-    entry_ids = [str(entry_id) for entry_id in results[: len(payloads)]]
+    entry_ids = [str(entry_id) for entry_id in results[len(first) : len(first) + len(payloads)]]
     local = _local.get(message_id)
     if local is not None:
         for entry_id, (event, payload) in zip(entry_ids, payloads, strict=True):
