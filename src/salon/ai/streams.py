@@ -33,6 +33,7 @@ from valkey.asyncio import Valkey
 from salon.lib import shutdown
 from salon.lib import valkey as valkey_client
 from salon.lib.errors import AppError
+from salon.lib.mailbox import Mailbox
 
 TERMINAL_EVENTS = frozenset({"ai_complete", "error"})
 HEARTBEAT_SECONDS = 15.0
@@ -74,16 +75,11 @@ class _LocalReply:
     """The readers in this process of a reply produced in this process."""
 
     def __init__(self) -> None:
-        self.readers: set[asyncio.Queue[Frame | str]] = set()
+        self.readers: set[Mailbox[Frame | str]] = set()
 
     def deliver(self, item: Frame | str) -> None:
-        for queue in self.readers:
-            try:
-                queue.put_nowait(item)
-            except asyncio.QueueFull:
-                while not queue.empty():
-                    queue.get_nowait()
-                queue.put_nowait(_FELL_BEHIND)
+        for mailbox in self.readers:
+            mailbox.put(item)  # a reader LOCAL_QUEUE_LIMIT behind gets _FELL_BEHIND instead of its backlog
 
 
 _local: dict[str, _LocalReply] = {}
@@ -266,8 +262,8 @@ async def _follow_local(
 ) -> AsyncIterator[ServerSentEventMessage]:
     """Frames handed over by the local producer; returns (unfinished) when the producer is gone without a terminal
     frame, for the stream reader to take over."""
-    queue: asyncio.Queue[Frame | str] = asyncio.Queue(LOCAL_QUEUE_LIMIT)
-    local.readers.add(queue)
+    mailbox: Mailbox[Frame | str] = Mailbox(LOCAL_QUEUE_LIMIT, _FELL_BEHIND)
+    local.readers.add(mailbox)
     try:
         backlog = True  # subscribed first, then read what was appended before: nothing falls in between
         while True:
@@ -277,9 +273,8 @@ async def _follow_local(
                     yield position.frame(entry_id, event, data)
                     if position.finished:
                         return
-            try:  # what is queued already is taken without a timer (wait_for wraps the get in a task)
-                item = queue.get_nowait() if not queue.empty() else await asyncio.wait_for(queue.get(), BLOCK_MS / 1000)
-            except TimeoutError:
+            item = await mailbox.get(BLOCK_MS / 1000)
+            if item is None:
                 if _local.get(message_id) is not local:
                     return  # the producer ended while this reader's queue was full: its signal was dropped
                 await on_idle()
@@ -298,7 +293,7 @@ async def _follow_local(
             if position.finished:
                 return
     finally:
-        local.readers.discard(queue)
+        local.readers.discard(mailbox)
 
 
 async def _entries_after(message_id: str, cursor: str) -> list[Frame]:

@@ -17,7 +17,6 @@ heartbeat interval for the messages this misses (``LeaseKeeper.check_revocations
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -31,6 +30,7 @@ from valkey.exceptions import TimeoutError as ValkeyTimeoutError
 from salon.lib import auth, events, shutdown
 from salon.lib.auth import RevocationReason, Viewer
 from salon.lib.errors import ServiceUnavailable
+from salon.lib.mailbox import Mailbox
 from salon.lib.valkey import normalise_url
 from salon.realtime.leases import LeaseKeeper
 
@@ -79,64 +79,26 @@ class Subscription:
         self.user_id = user_id
         self.viewer = viewer
         self.ended: Ended | None = None
-        self._max_pending = max_pending
-        self._pending: collections.deque[Item] = collections.deque()
-        self._waiter: asyncio.Future[None] | None = None
+        # A client that reads too slowly has its backlog dropped and re-reads the log (RESYNC)
+        self._mailbox: Mailbox[Item] = Mailbox(max_pending, RESYNC)
 
     def deliver(self, item: LiveEvent | str) -> None:
-        if self.ended is not None:  # revoked: nothing more goes out
-            return
-        if len(self._pending) >= self._max_pending:  # the client reads too slowly: drop the backlog, re-read the log
-            self._pending.clear()
-            item = RESYNC
-        self._put(item)
+        if self.ended is None:  # once revoked, nothing more goes out
+            self._mailbox.put(item)
 
     def close(self) -> None:
-        if self.ended is not None:
-            return
-        self._pending.clear()
-        self._put(CLOSED)
+        if self.ended is None:
+            self._mailbox.replace(CLOSED)
 
     def end(self, reason: RevocationReason) -> None:
         """Access was revoked: drop what is still queued (it must not reach the client) and end with ``reason``."""
-        if self.ended is not None:
-            return
-        self.ended = Ended(reason)
-        self._pending.clear()
-        self._put(self.ended)
+        if self.ended is None:
+            self.ended = Ended(reason)
+            self._mailbox.replace(self.ended)
 
-    async def next(self, timeout: float | None = None) -> Item | None:  # noqa: ASYNC109 - see the docstring
-        """The next item; None once ``timeout`` seconds pass without one.
-
-        Waiting out the timeout raises nothing (a timer wakes the wait). With thousands of streams open, their
-        heartbeat waits end hundreds of times a second, and as ``asyncio.timeout`` each one raised a cancellation
-        into the stream's task and then a ``TimeoutError``: tracebacks and frames for the collector, in a process
-        whose young collections were already walking 100,000 objects and more (measured in the events benchmark)."""
-        if not self._pending:
-            if timeout is not None and timeout <= 0:
-                return None
-            loop = asyncio.get_running_loop()
-            waiter = self._waiter = loop.create_future()
-            timer = loop.call_later(timeout, _wake, waiter) if timeout is not None else None
-            try:
-                await waiter
-            finally:
-                self._waiter = None
-                if timer is not None:
-                    timer.cancel()
-            if not self._pending:
-                return None
-        return self._pending.popleft()
-
-    def _put(self, item: Item) -> None:
-        self._pending.append(item)
-        if self._waiter is not None:
-            _wake(self._waiter)
-
-
-def _wake(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)
+    async def next(self, timeout: float | None = None) -> Item | None:  # noqa: ASYNC109 - salon.lib.mailbox
+        """The next item; None once ``timeout`` seconds pass without one (a timer ends the wait: nothing raised)."""
+        return await self._mailbox.get(timeout)
 
 
 class EventHub:
