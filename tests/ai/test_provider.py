@@ -23,7 +23,7 @@ async def test_concurrent_replies_are_spread_over_the_clients_and_all_of_them_cl
         parts = []
         async for delta in provider.reply([Turn(role="user", text="hello there")]):
             if not parts:  # every reply has its connection now
-                in_flight.append([len(http._transport._pool.connections) for http in provider.http])
+                in_flight.append([len(http._transport._pool.connections) for http in provider.http_clients])
             parts.append(delta)
         return "".join(parts)
 
@@ -35,6 +35,6 @@ async def test_concurrent_replies_are_spread_over_the_clients_and_all_of_them_cl
         await server.stop()
 
     assert all(texts)
-    assert len(provider.http) == HTTP_CLIENT_SHARDS
+    assert len(provider.http_clients) == HTTP_CLIENT_SHARDS
     assert last_started == [2] * HTTP_CLIENT_SHARDS  # two replies per client, not all of them in one pool
-    assert all(http.is_closed for http in provider.http)
+    assert all(http.is_closed for http in provider.http_clients)

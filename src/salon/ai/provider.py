@@ -187,7 +187,7 @@ class GeminiProvider:
         self.offline_model = offline_model
         base_url = offline_model.base_url if offline_model is not None else settings.gemini_base_url
         api_key = settings.gemini_api_key or OFFLINE_API_KEY
-        self.http, clients = sdk_clients(api_key, base_url, settings.ai_provider_timeout_seconds)
+        self.http_clients, clients = sdk_clients(api_key, base_url, settings.ai_provider_timeout_seconds)
         self.next_client = itertools.cycle(clients).__next__
 
     @property
@@ -206,7 +206,7 @@ class GeminiProvider:
         return "".join(parts).strip(), reply.usage
 
     async def close(self) -> None:
-        for http in self.http:
+        for http in self.http_clients:
             await http.aclose()
         if self.offline_model is not None:
             await self.offline_model.stop()

@@ -85,7 +85,7 @@ Command = tuple[Any, ...]  # the arguments of one command, as sent: ("XADD", key
 
 async def pipelined(*commands: Command) -> list[Any]:
     """Run ``commands``, in order, in the pipeline this process shares (see the module doc), and return their results.
-    The first command's error, if one failed, is raised (the others still ran). A caller that is cancelled does not
+    If any of them failed, the first such error is raised (the others still ran). A caller that is cancelled does not
     take back its commands: once called, they are sent."""
     if _shared is None:
         raise RuntimeError("Valkey is not connected: this code must run inside the app or worker lifespan")
