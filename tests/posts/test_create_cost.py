@@ -19,7 +19,7 @@ PLAIN_CREATE_ROUND_TRIPS = 1  # the statement; its row carries what the response
 # + the suspension check, the referenced post (with the relation to its author) before, and after it again: the
 # response embeds it with the new reply or quote counted
 REFERENCE_CREATE_ROUND_TRIPS = 4
-REPLY_AND_QUOTE_ROUND_TRIPS = 5  # the referenced post is checked once as the replied-to and once as the quoted post
+REPLY_AND_QUOTE_ROUND_TRIPS = 4  # the same post replied to and quoted is read once (it was 5: once for each)
 
 # Valkey round trips after the create's statement (counted by ``valkey_log``): every job of the post's events and the
 # author's timeline push share one pipeline (``salon.lib.jobs.batch``). Before, each was a round trip of its own: a

@@ -106,6 +106,12 @@ async def _reference(field: str, post_id: str | None, viewer_id: uuid.UUID) -> d
         ) from None
 
 
+def _names(post_id: str | None, row_id: Any) -> bool:
+    """Does the id a client sent name the post ``row_id``? (Any spelling of the UUID; not one at all is False.)"""
+    parsed = parse_id(post_id) if post_id is not None else None
+    return parsed is not None and str(parsed) == str(row_id)
+
+
 # One statement writes a new post with all its bookkeeping and returns it in ``load_posts`` shape, so the response is
 # built by ``hydrate`` from this row instead of reading the post back. The suspension rule is checked in the same
 # statement (nothing is written while the author is suspended), the author's ``posts_count`` and the referenced
@@ -179,7 +185,11 @@ async def create_post_row(
         await sanctions.ensure_may_publish(author_id)
     media_ids = await media.usable_media(author_id, body.media_ids)
     parent = await _reference("reply_to_id", body.reply_to_id, author_id)
-    quoted = await _reference("quote_of_id", body.quote_of_id, author_id)
+    quoted: dict[str, Any] | None
+    if parent is not None and _names(body.quote_of_id, parent["id"]):
+        quoted = parent  # a reply that quotes the post it replies to: read once
+    else:
+        quoted = await _reference("quote_of_id", body.quote_of_id, author_id)
     entities = await entities_of(content)
     mentioned = await _mentionable(author_id, body.visibility, entities.mentioned_ids)
     post_id = new_id()
