@@ -117,3 +117,11 @@ async def test_delete_archives_and_lists_filter_by_status(client: httpx.AsyncCli
     assert (await client.get("/api/v1/goals", params={"status": "paused"}, headers=alice.headers)).status_code == 400
     assert (await client.get("/api/v1/goals", params={"cursor": "nope"}, headers=alice.headers)).status_code == 400
     assert (await client.get("/api/v1/goals", headers=bob.headers)).json()["items"] == []
+
+
+async def test_the_api_document_says_amounts_are_above_zero(client: httpx.AsyncClient) -> None:
+    schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+
+    for name, field in (("GoalCreate", "target_value"), ("GoalPatch", "target_value"), ("CheckinCreate", "value")):
+        amount = schemas[name]["properties"][field]
+        assert (amount["exclusiveMinimum"], amount["maximum"]) == (0, 1e12), (name, amount)

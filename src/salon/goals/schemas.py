@@ -20,7 +20,9 @@ InviteRole = Literal["member", "viewer"]
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Description = Annotated[str, Meta(max_length=2000)]
 Unit = Annotated[str, Meta(max_length=32)]
-Amount = Annotated[float, Meta(gt=0, le=1e12)]
+# Litestar leaves a bound of 0 out of the OpenAPI document (it tests the value's truth), so the document gets it again
+# through the schema extras; msgspec enforces gt=0 itself.
+Amount = Annotated[float, Meta(gt=0, le=1e12, extra_json_schema={"extra": {"exclusive_minimum": 0}})]
 Note = Annotated[str, Meta(max_length=500)]
 Username = Annotated[str, Meta(min_length=1, max_length=30)]
 
