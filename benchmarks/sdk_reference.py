@@ -58,7 +58,7 @@ async def stream_one(client: genai.Client, chunks: int) -> None:
 
 async def run(base_url: str, vus: int, duration: float, chunks: int, pacing_ms: float = 0.0) -> dict[str, object]:
     # The SDK clients as salon's provider makes them (their connection limits, a pool per client, taken in turn).
-    http, clients = sdk_clients("benchmark-key", base_url, timeout=600)
+    http_clients, clients = sdk_clients("benchmark-key", base_url, timeout=600)
     next_client = itertools.cycle(clients).__next__
     durations: list[float] = []
     added: list[float] = []
@@ -79,8 +79,8 @@ async def run(base_url: str, vus: int, duration: float, chunks: int, pacing_ms: 
             added.append(max(0.0, took - chunks * pacing_ms) / chunks)
 
     await asyncio.gather(*(loop() for _ in range(vus)))
-    for client in http:
-        await client.aclose()
+    for http in http_clients:
+        await http.aclose()
     attempts = len(durations) + errors
     return {
         "metrics": {
