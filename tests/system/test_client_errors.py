@@ -65,6 +65,21 @@ async def test_unknown_route_and_wrong_method_say_what_to_do(client: httpx.Async
     assert "POST" in response.headers["allow"]
 
 
+async def test_a_long_id_or_name_is_not_sent_back_whole(client: httpx.AsyncClient) -> None:
+    alice = await create_user(client)
+    long_name, long_id = "a" * 3000, "b" * 3000
+
+    unknown_user = _problem(await client.get(f"/api/v1/users/{long_name}", headers=alice.headers), 404)
+    unknown_post = _problem(await client.get(f"/api/v1/posts/{long_id}", headers=alice.headers), 404)
+    unknown_route = _problem(await client.get(f"/api/v1/nowhere/{long_id}"), 404)
+
+    clipped_name, clipped_id = "a" * 63 + "\u2026", "b" * 63 + "\u2026"  # 64 characters, the last an ellipsis
+    assert unknown_user["detail"] == f"No user is called {clipped_name!r}."
+    assert unknown_post["detail"] == f"There is no post {clipped_id!r} that you can see."
+    route = "/api/v1/nowhere/" + "b" * 47 + "\u2026"
+    assert unknown_route["detail"] == f"There is no route {route}. The API's routes are listed at /schema/openapi.json."
+
+
 async def test_openapi_documents_errors_as_problems(client: httpx.AsyncClient) -> None:
     """Every error response of an API operation is documented as problem+json (Litestar alone documents a 400 with
     another body and media type): signed-in operations list 401, operations on an id list 404, ``default`` the rest."""

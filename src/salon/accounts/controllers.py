@@ -32,7 +32,7 @@ from salon.accounts.schemas import (
 from salon.accounts.sessions import ClientInfo
 from salon.feed.affinity import record_profile_visit
 from salon.lib.auth import require_role
-from salon.lib.errors import NotFound
+from salon.lib.errors import NotFound, clipped
 from salon.lib.ids import parse_id
 from salon.lib.pagination import DEFAULT_LIMIT, Page
 from salon.lib.params import Config, Limit, MaybeViewer, SignedIn
@@ -148,7 +148,7 @@ class UsersController(Controller):
         profile = await profiles.public_profile(username, maybe_viewer.uuid if maybe_viewer else None)
         if maybe_viewer is not None:
             if await has_blocked(profile.id, maybe_viewer.id):
-                raise NotFound(f"No user is called {username!r}.")
+                raise NotFound(f"No user is called {clipped(username)!r}.")
             # A profile visit is an affinity signal for the ranked home feed (once per viewer, user and day).
             await record_profile_visit(maybe_viewer.id, profile.id, settings, datetime.now(tz=UTC).date().isoformat())
         return profile

@@ -14,7 +14,7 @@ from salon.accounts.events import UserBioChanged
 from salon.accounts.schemas import Me, Profile, ProfilePatch
 from salon.accounts.tables import User
 from salon.lib import db, events
-from salon.lib.errors import NotFound, ValidationFailed
+from salon.lib.errors import NotFound, ValidationFailed, clipped
 from salon.lib.ids import new_id
 from salon.media import services as media
 from salon.moderation import holds
@@ -176,5 +176,5 @@ async def public_profile(username: str, viewer_id: uuid.UUID | None = None) -> P
         .first()
     )
     if row is None:
-        raise NotFound(f"No user is called {username!r}.")
+        raise NotFound(f"No user is called {clipped(username)!r}.")
     return profile_view(row, viewer_id=viewer_id, bio_held=await bio_held(row))

@@ -27,7 +27,7 @@ from salon.accounts.sessions import ClientInfo, IssuedTokens
 from salon.accounts.tables import User
 from salon.lib import auth, db, events
 from salon.lib.auth import Viewer
-from salon.lib.errors import Conflict, NotFound, Unauthorized
+from salon.lib.errors import Conflict, NotFound, Unauthorized, clipped
 from salon.settings import Settings
 
 WRONG_CREDENTIALS = "Wrong username, email or password."
@@ -248,7 +248,7 @@ async def set_role(settings: Settings, admin: Viewer, username: str, role: str) 
     """Give ``username`` a role. Their current access tokens are refused, so the next refresh carries the new role."""
     user = await User.select(User.id).where((User.username_key == username.lower()) & User.is_active.eq(True)).first()
     if user is None:
-        raise NotFound(f"No user is called {username!r}.")
+        raise NotFound(f"No user is called {clipped(username)!r}.")
     if str(user["id"]) == admin.id:
         raise Conflict("You cannot change your own role; ask another admin.")
     async with db.unit_of_work():

@@ -19,7 +19,7 @@ from salon.ai import schemas, store, summaries
 from salon.ai.tables import Message, SharedConversation, SharedMessage
 from salon.lib.auth import Viewer
 from salon.lib.db import unit_of_work
-from salon.lib.errors import Conflict, NotFound, ValidationFailed
+from salon.lib.errors import Conflict, NotFound, ValidationFailed, clipped
 from salon.lib.ids import new_id, parse_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.posts import services as posts
@@ -152,7 +152,7 @@ def suggest_hashtags(text: str) -> list[str]:
 
 
 def shared_not_found(post_id: str) -> NotFound:
-    return NotFound(f"There is no published conversation {post_id!r} that you can see.")
+    return NotFound(f"There is no published conversation {clipped(post_id)!r} that you can see.")
 
 
 async def visible_snapshot(post_id: str, viewer: Viewer | None) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Any
 from salon.chat.schemas import MessagePolicy, Preferences
 from salon.chat.tables import Chat
 from salon.lib.db import unit_of_work
-from salon.lib.errors import Forbidden, NotFound, ValidationFailed
+from salon.lib.errors import Forbidden, NotFound, ValidationFailed, clipped
 from salon.lib.ids import parse_id
 from salon.social.services import blocked_between_ids, is_blocked_between, relations
 
@@ -32,7 +32,7 @@ async def sql(query: str, *args: Any) -> list[dict[str, Any]]:
 
 
 def chat_not_found(chat_id: str) -> NotFound:
-    return NotFound(f"There is no chat {chat_id} that you are a member of.")
+    return NotFound(f"There is no chat {clipped(chat_id)} that you are a member of.")
 
 
 async def membership(chat_id: str, user_id: uuid.UUID, *, lock: bool = False) -> MembershipRow:

@@ -36,7 +36,7 @@ from salon.chat.schemas import MessageCreate, MessageView, ReadState, Receipt, R
 from salon.chat.views import MESSAGE_COLUMNS, VISIBLE_TO_MEMBER, message_views
 from salon.lib import events
 from salon.lib.db import unit_of_work
-from salon.lib.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from salon.lib.errors import Conflict, Forbidden, NotFound, ValidationFailed, clipped
 from salon.lib.ids import new_id, parse_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.media import services as media
@@ -191,14 +191,14 @@ async def visible_message(member: MembershipRow, message_id: str) -> dict[str, A
     it), or 404."""
     parsed = parse_id(message_id)
     if parsed is None:
-        raise NotFound(f"There is no message {message_id} in this chat.")
+        raise NotFound(f"There is no message {clipped(message_id)} in this chat.")
     rows = await sql(
         f"SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE id = {{}} AND chat = {{}} AND seq > {{}} "
         f"AND {SHOWN_TO_MEMBER}",
         parsed, member["id"], member["joined_seq"], member["member"],
     )  # fmt: skip
     if not rows:
-        raise NotFound(f"There is no message {message_id} in this chat.")
+        raise NotFound(f"There is no message {clipped(message_id)} in this chat.")
     return rows[0]
 
 

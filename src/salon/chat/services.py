@@ -29,7 +29,7 @@ from salon.chat.schemas import (
 from salon.chat.views import CHAT_COLUMNS, UNREAD_COUNT_SQL, chat_views, member_views
 from salon.lib import events
 from salon.lib.db import unit_of_work
-from salon.lib.errors import Conflict, NotFound, ValidationFailed
+from salon.lib.errors import Conflict, NotFound, ValidationFailed, clipped
 from salon.lib.ids import new_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.media import services as media
@@ -332,7 +332,7 @@ async def _member_named(chat_id: uuid.UUID, username: str) -> dict[str, Any]:
         chat_id, username.lstrip("@").lower(),
     )  # fmt: skip
     if not rows:
-        raise NotFound(f"@{username} is not a member of this chat.")
+        raise NotFound(f"@{clipped(username)} is not a member of this chat.")
     return rows[0]
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from salon.goals import days
 from salon.goals.schemas import CheckinView, GoalView, ParticipantView
 from salon.goals.tables import Goal
-from salon.lib.errors import Forbidden, NotFound
+from salon.lib.errors import Forbidden, NotFound, clipped
 from salon.lib.ids import parse_id
 from salon.social.services import blocked_sql, users_by_id
 
@@ -36,7 +36,7 @@ async def sql(query: str, *args: Any) -> list[dict[str, Any]]:
 
 
 def not_found(goal_id: str) -> NotFound:
-    return NotFound(f"There is no goal {goal_id!r} that you can see.")
+    return NotFound(f"There is no goal {clipped(goal_id)!r} that you can see.")
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,14 @@ from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 PROBLEM_JSON = "application/problem+json"
+ECHO_LIMIT = 64
+
+
+def clipped(value: object) -> str:
+    """Something the client sent (an id, a username, a path), for an error's detail: whole up to ``ECHO_LIMIT``
+    characters, else its start and an ellipsis. A 3,000-character id is not worth sending back."""
+    text = str(value)
+    return text if len(text) <= ECHO_LIMIT else text[: ECHO_LIMIT - 1] + "\u2026"
 
 
 class AppError(ProblemDetailsException):
@@ -142,11 +150,11 @@ def _framework_detail(request: Request[Any, Any, Any], exc: HTTPException, phras
     if detail and detail != phrase:
         return detail if detail.endswith(".") else f"{detail}."
     if exc.status_code == 404:
-        return f"There is no route {request.url.path}. The API's routes are listed at /schema/openapi.json."
+        return f"There is no route {clipped(request.url.path)}. The API's routes are listed at /schema/openapi.json."
     if exc.status_code == 405:
         allowed = (exc.headers or {}).get("allow") or (exc.headers or {}).get("Allow")
         suffix = f"; use {allowed}" if allowed else ""
-        return f"{request.method} is not allowed on {request.url.path}{suffix}."
+        return f"{request.method} is not allowed on {clipped(request.url.path)}{suffix}."
     return f"{phrase}."
 
 
@@ -241,6 +249,7 @@ __all__ = [
     "Unauthorized",
     "Utf8BodyRequest",
     "ValidationFailed",
+    "clipped",
     "http_exception_handler",
     "nul_character_handler",
     "store_unavailable_handler",

@@ -11,6 +11,8 @@ from typing import Any
 import structlog
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from salon.lib.errors import clipped
+
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = structlog.get_logger("salon.access")
 
@@ -45,7 +47,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = scope.get("path_template") or scope.get("path")
+            route = scope.get("path_template") or clipped(scope.get("path", ""))  # unrouted: the path as sent
             access_log.info(
                 "request",
                 method=scope.get("method"),

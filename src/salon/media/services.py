@@ -21,7 +21,7 @@ from typing import Any
 from salon.lib import events, jobs
 from salon.lib.auth import Viewer
 from salon.lib.db import unit_of_work
-from salon.lib.errors import Forbidden, NotFound, ValidationFailed
+from salon.lib.errors import Forbidden, NotFound, ValidationFailed, clipped
 from salon.lib.ids import new_id, parse_id
 from salon.media import images, storage
 from salon.media.events import MediaProcessed
@@ -45,7 +45,7 @@ async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
 
 
 def _not_found(media_id: str) -> NotFound:
-    return NotFound(f"There is no media {media_id!r} that you can see.")
+    return NotFound(f"There is no media {clipped(media_id)!r} that you can see.")
 
 
 # Views -------------------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from salon.chat import messages as chat_messages
 from salon.lib import auth, events, ratelimit
 from salon.lib.auth import Viewer
 from salon.lib.db import after_commit, unit_of_work
-from salon.lib.errors import Forbidden, NotFound, RateLimited, ValidationFailed
+from salon.lib.errors import Forbidden, NotFound, RateLimited, ValidationFailed, clipped
 from salon.lib.ids import new_id, parse_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.moderation.events import ModerationDecided, ModerationNotice
@@ -83,7 +83,7 @@ async def report(viewer: Viewer, body: ReportCreate, settings: Settings) -> Repo
 
 async def _reportable(viewer: Viewer, subject_type: str, subject_id: str) -> tuple[uuid.UUID, uuid.UUID | None]:
     """The subject's id and author, when the reporter can see it; 404 otherwise."""
-    missing = NotFound(f"There is no {subject_type} {subject_id!r} that you can see.")
+    missing = NotFound(f"There is no {subject_type} {clipped(subject_id)!r} that you can see.")
     parsed = parse_id(subject_id)
     if parsed is None:
         raise missing
@@ -203,7 +203,7 @@ async def decide(moderator: Viewer, item_id: str, body: DecisionCreate, settings
     parsed = parse_id(item_id)
     items = await _sql("SELECT subject_type, subject_id, author_id, state FROM moderation_items WHERE id = {}", parsed)
     if parsed is None or not items:
-        raise NotFound(f"There is no moderation item {item_id!r}.")
+        raise NotFound(f"There is no moderation item {clipped(item_id)!r}.")
     subject = items[0]
     if subject["state"] != "open":
         raise ValidationFailed("This item was already decided. See GET /api/v1/moderation/audit.")

@@ -14,7 +14,7 @@ from typing import Any
 
 from salon.lib import events
 from salon.lib.db import unit_of_work
-from salon.lib.errors import NotFound, ValidationFailed
+from salon.lib.errors import NotFound, ValidationFailed, clipped
 from salon.lib.ids import new_id, parse_id
 from salon.posts.events import PostLiked, PostReposted, PostUnliked, PostUnreposted
 from salon.posts.schemas import BookmarkState, LikeState, RepostState
@@ -73,7 +73,7 @@ async def _undo_target(post_id: str) -> uuid.UUID:
     """Undoing needs only an existing post: you can take back a like on a post that has since been hidden from you."""
     parsed = parse_id(post_id)
     if parsed is None or not await _sql("SELECT 1 FROM posts WHERE id = {}", parsed):
-        raise NotFound(f"There is no post {post_id!r} that you can see.")
+        raise NotFound(f"There is no post {clipped(post_id)!r} that you can see.")
     return parsed
 
 

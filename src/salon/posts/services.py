@@ -18,7 +18,7 @@ from salon.feed import fanout
 from salon.lib import events, idempotency, jobs
 from salon.lib.auth import Viewer
 from salon.lib.db import unit_of_work
-from salon.lib.errors import Forbidden, NotFound, ValidationFailed
+from salon.lib.errors import Forbidden, NotFound, ValidationFailed, clipped
 from salon.lib.ids import new_id, parse_id
 from salon.media import services as media
 from salon.moderation import sanctions
@@ -36,7 +36,7 @@ async def _sql(query: str, *args: Any) -> list[dict[str, Any]]:
 
 
 def not_found(post_id: str) -> NotFound:
-    return NotFound(f"There is no post {post_id!r} that you can see.")
+    return NotFound(f"There is no post {clipped(post_id)!r} that you can see.")
 
 
 async def _live_post_row(post_id: str, viewer_id: uuid.UUID | None) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 from salon.accounts.tables import User
 from salon.lib import events
 from salon.lib.db import unit_of_work
-from salon.lib.errors import Conflict, NotFound, ValidationFailed
+from salon.lib.errors import Conflict, NotFound, ValidationFailed, clipped
 from salon.lib.ids import new_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.social.events import (
@@ -99,7 +99,7 @@ async def reachable_user(viewer_id: uuid.UUID, username: str, action: str) -> tu
     )  # fmt: skip
     blockers = {row["blocker"] for row in rows}
     if target_id in blockers:
-        raise NotFound(f"There is no user called @{username}.")
+        raise NotFound(f"There is no user called @{clipped(username)}.")
     if viewer_id in blockers:
         raise Conflict(f"You blocked @{target['username']}; unblock them first to {action} them.")
     return target, target_id
@@ -239,7 +239,7 @@ async def relationship(viewer_id: uuid.UUID, username: str) -> Relationship:
     )
     row = rows[0]
     if row["blocked_by"]:
-        raise NotFound(f"There is no user called @{username}.")
+        raise NotFound(f"There is no user called @{clipped(username)}.")
     return Relationship(
         following=row["following"],
         followed_by=row["followed_by"],

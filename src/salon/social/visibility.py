@@ -21,7 +21,7 @@ import msgspec
 
 from salon.accounts.tables import User
 from salon.lib.db import probe_sql
-from salon.lib.errors import NotFound
+from salon.lib.errors import NotFound, clipped
 from salon.social.schemas import UserSummary
 
 VISIBILITIES = ("public", "followers", "friends", "private")
@@ -60,7 +60,7 @@ async def find_user(username: str) -> dict[str, Any]:
         username.lower(),
     )
     if not rows:
-        raise NotFound(f"There is no user called @{username}.")
+        raise NotFound(f"There is no user called @{clipped(username)}.")
     return rows[0]
 
 
@@ -68,7 +68,7 @@ async def find_visible_user(username: str, viewer_id: uuid.UUID | None) -> dict[
     """Like ``find_user``, but a user with a block between them and the viewer does not exist for the viewer."""
     user = await find_user(username)
     if viewer_id is not None and await is_blocked_between(viewer_id, user["id"]):
-        raise NotFound(f"There is no user called @{username}.")
+        raise NotFound(f"There is no user called @{clipped(username)}.")
     return user
 
 
