@@ -67,9 +67,9 @@ async def test_an_unreachable_valkey_fails_every_waiting_caller_with_a_connectio
     shared = valkey_client.SharedPipeline(nowhere)
     try:
         outcomes = await asyncio.gather(
-            *(shared.execute([("SET", f"test:shared:{n}", "1")]) for n in range(3)), return_exceptions=True
+            *(shared.submit([("SET", f"test:shared:{n}", "1")]) for n in range(3)), return_exceptions=True
         )
-        outcomes += await asyncio.gather(shared.execute([("SET", "test:shared:again", "1")]), return_exceptions=True)
+        outcomes += await asyncio.gather(shared.submit([("SET", "test:shared:again", "1")]), return_exceptions=True)
     finally:
         await nowhere.aclose()
 

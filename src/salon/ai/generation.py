@@ -5,8 +5,8 @@
   longer names it belongs to a process that died, and whoever notices marks it ``failed`` (keeping the text that
   reached the Valkey stream) and ends its stream with an ``error`` frame.
 - **Chunks** go to the reply's Valkey stream (``salon.ai.streams``) as they arrive, without the producer waiting for
-  each write (``streams.FrameWriter``: a burst goes out in one write, in the Valkey pipeline the process's replies
-  share); every chunk is in the stream before the final text, status and usage are written to Postgres, whether or
+  each write (``streams.FrameWriter``: chunks go into the Valkey pipeline the process's replies share, a burst in one
+  round trip); every chunk is in the stream before the final text, status and usage are written to Postgres, whether or
   not anyone is still listening.
 - **Stop**: ``ai:stop:{message_id}`` (checked by the task's watchdog, so a stop reaches the task from any process) or
   a direct call in the owning process. The task ends with status ``stopped`` and keeps the partial text.

@@ -21,6 +21,7 @@ ends with its own terminal frame within moments, which the reader still delivers
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -113,70 +114,59 @@ async def append(
     retention: int | None = None,
     first: Sequence[valkey_client.Command] = (),
 ) -> str:
-    """Append one frame; the first and the terminal frame also set how long the stream is kept."""
-    return (await append_many(message_id, [(event, data)], retention=retention, first=first))[0]
-
-
-async def append_many(
-    message_id: str,
-    frames: list[tuple[str, msgspec.Struct]],
-    *,
-    retention: int | None = None,
-    first: Sequence[valkey_client.Command] = (),
-) -> list[str]:
-    """Append frames in order, in the pipeline this process shares (``valkey.pipelined``: the frames of every reply
-    written at that moment go in one round trip); hand them to this process's readers once they are in the stream.
-    ``first``: commands that must take effect before any reader sees the frames, sent ahead of them in the same
-    round trip. Returns the frames' entry ids."""
+    """Append one frame, in the pipeline this process shares (``valkey.pipelined``), and hand it to this process's
+    readers once it is in the stream. The first and the terminal frame also set how long the stream is kept.
+    ``first``: commands that must take effect before any reader sees the frame, sent ahead of it in the same round
+    trip. Returns the frame's entry id."""
     key = stream_key(message_id)
-    payloads = [(event, msgspec.json.encode(data).decode()) for event, data in frames]
-    commands = [*first, *(("XADD", key, "*", "event", e, "data", data) for e, data in payloads)]
+    payload = msgspec.json.encode(data).decode()
+    commands = [*first, ("XADD", key, "*", "event", event, "data", payload)]
     if retention is not None:
         commands.append(("EXPIRE", key, retention))
-    results = await valkey_client.pipelined(*commands)
-    entry_ids = [str(entry_id) for entry_id in results[len(first) : len(first) + len(payloads)]]
+    entry_id = str((await valkey_client.pipelined(*commands))[len(first)])
+    _deliver_locally(message_id, entry_id, event, payload)
+    return entry_id
+
+
+def _deliver_locally(message_id: str, entry_id: str, event: str, payload: str) -> None:
     local = _local.get(message_id)
     if local is not None:
-        for entry_id, (event, payload) in zip(entry_ids, payloads, strict=True):
-            local.deliver((entry_id, event, payload))
-    return entry_ids
+        local.deliver((entry_id, event, payload))
 
 
 class FrameWriter:
-    """Appends a reply's chunks in order without making the producer wait for each: the first goes out at once, and
-    those that arrive while a write is in flight go together in the next one. A model that streams faster than
-    Valkey answers costs one write per burst, not per chunk."""
+    """Appends a reply's chunks in order without making the producer wait for each: a chunk goes into the pipeline
+    the process's replies share (``valkey.submit``) as it is written, so the chunks that arrive while a pipeline is in
+    flight, of this reply and of the others, go together in the next. A model that streams faster than Valkey answers
+    costs a round trip per burst, not per chunk."""
 
     def __init__(self, message_id: str) -> None:
         self.message_id = message_id
-        self._pending: list[tuple[str, msgspec.Struct]] = []
-        self._writing: asyncio.Task[None] | None = None
-        self._error: Exception | None = None
+        self._last: asyncio.Future[list[Any]] | None = None
+        self._error: BaseException | None = None
 
     def write(self, event: str, data: msgspec.Struct) -> None:
         """Queue a frame (raises the error of an earlier write that failed: the stream has a gap from there on)."""
         if self._error is not None:
             raise self._error
-        self._pending.append((event, data))
-        if self._writing is None:
-            self._writing = asyncio.create_task(self._write_pending(), name=f"ai-frames-{self.message_id}")
+        payload = msgspec.json.encode(data).decode()
+        written = valkey_client.submit(("XADD", stream_key(self.message_id), "*", "event", event, "data", payload))
+        written.add_done_callback(functools.partial(self._written, event, payload))
+        self._last = written
 
-    async def _write_pending(self) -> None:
-        try:
-            while self._pending:
-                batch, self._pending = self._pending, []
-                await append_many(self.message_id, batch)
-        except Exception as exc:  # kept for write() and drain(): the producer stops at its next chunk
-            self._error = exc
-            self._pending.clear()
-        finally:
-            self._writing = None
+    def _written(self, event: str, payload: str, written: asyncio.Future[list[Any]]) -> None:
+        error = written.exception()  # kept for write() and drain(): the producer stops at its next chunk
+        if error is not None:
+            self._error = self._error or error
+        else:
+            _deliver_locally(self.message_id, str(written.result()[0]), event, payload)
 
     async def drain(self) -> None:
         """Return once every frame written so far is in the stream; raise the error if a write failed. A cancelled
-        caller does not interrupt the write under way."""
-        while self._writing is not None:
-            await asyncio.shield(self._writing)
+        caller does not interrupt the writes under way. (The shared pipeline answers in the order written, so the last
+        write answered means all were.)"""
+        if self._last is not None:
+            await asyncio.wait({self._last})
         if self._error is not None:
             raise self._error
 

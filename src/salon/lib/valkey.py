@@ -87,27 +87,33 @@ async def pipelined(*commands: Command) -> list[Any]:
     """Run ``commands``, in order, in the pipeline this process shares (see the module doc), and return their results.
     If any of them failed, the first such error is raised (the others still ran). A caller that is cancelled does not
     take back its commands: once called, they are sent."""
+    return await submit(*commands)
+
+
+def submit(*commands: Command) -> asyncio.Future[list[Any]]:
+    """``pipelined`` without waiting: the commands are queued at once, behind everything submitted before them, and
+    the future has their results (or the first error)."""
     if _shared is None:
         raise RuntimeError("Valkey is not connected: this code must run inside the app or worker lifespan")
-    return await _shared.execute(commands)
+    return _shared.submit(commands)
 
 
 class SharedPipeline:
     """Commands of many callers sent together: one pipeline at a time is in flight, and whatever is submitted
     meanwhile goes in the next. Each caller's commands stay together and in order, and callers in the order they
-    came, so two writes of one caller (or of callers that wait for each other) reach Valkey in the order made."""
+    came (their futures are answered in that order too), so two writes of one caller reach Valkey in the order made."""
 
     def __init__(self, connection: Valkey) -> None:
         self._connection = connection
         self._waiting: list[tuple[Sequence[Command], asyncio.Future[list[Any]]]] = []
         self._sending: asyncio.Task[None] | None = None
 
-    async def execute(self, commands: Sequence[Command]) -> list[Any]:
+    def submit(self, commands: Sequence[Command]) -> asyncio.Future[list[Any]]:
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
         self._waiting.append((commands, future))
         if self._sending is None:
             self._sending = asyncio.create_task(self._send_waiting(), name="valkey-shared-pipeline")
-        return await future  # a cancelled caller cancels only its wait: its commands are sent, their answer dropped
+        return future  # a caller that cancels it only drops the answer: its commands are sent
 
     async def drain(self) -> None:
         """Return once everything submitted so far has been sent (and answered, or failed)."""
