@@ -71,6 +71,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     gemini_model: str = "gemini-2.5-flash"
     gemini_base_url: str | None = None
     ai_context_token_budget: int = 8000  # prompt history beyond this is replaced by a rolling summary
+    ai_context_max_turns: int = 64  # ... and beyond this many turns (salon.ai.context says why)
     ai_daily_token_budget: int = 200_000  # per user and UTC day, counted from the provider's usageMetadata
     ai_provider_retries: int = 3  # retries of a transient provider failure before the first token
     ai_provider_retry_delay_seconds: float = 0.5  # first backoff delay; doubles per retry
@@ -222,6 +223,8 @@ def _validate(settings: Settings) -> None:
         "worker_concurrency",
         "worker_timelines_concurrency",
         "access_token_ttl_seconds",
+        "ai_context_token_budget",
+        "ai_context_max_turns",
     ):
         if getattr(settings, field) <= 0:
             raise SettingsError(f"{ENV_NAMES[field]} must be a positive number")

@@ -172,20 +172,49 @@ async def test_long_history_is_replaced_by_a_rolling_summary(
         await send(client, alice, conversation["id"], f"{word} " * 40)
     row = await Conversation.select().where(Conversation.id == uuid.UUID(conversation["id"])).first()
     budget = 100  # tokens: about two turns of this conversation
-    prompt = await context.build_prompt(row, row["message_count"] + 1, budget)
+    prompt = await context.build_prompt(row, row["message_count"] + 1, budget, settings.ai_context_max_turns)
     assert prompt.overflow
     assert "alpha" not in " ".join(t.text for t in prompt.turns)
 
     standin.script(Answer(text="They said alpha and bravo."))
-    assert await context.roll_summary(row["id"], budget)
+    assert await context.roll_summary(row["id"], budget, settings.ai_context_max_turns)
     row = await Conversation.select().where(Conversation.id == row["id"]).first()
 
     assert row["context_summary"] == "They said alpha and bravo."
-    prompt = await context.build_prompt(row, row["message_count"] + 1, budget)
+    prompt = await context.build_prompt(row, row["message_count"] + 1, budget, settings.ai_context_max_turns)
     assert "They said alpha and bravo." in prompt.turns[0].text
     assert "delta" in prompt.turns[-1].text
     assert all(t.text.count("alpha") == 0 for t in prompt.turns[2:])
     await roll_context_summary({}, conversation_id=conversation["id"])  # the job is safe to run again
+
+
+async def test_many_short_turns_are_bounded_by_the_turn_limit_too(
+    client: httpx.AsyncClient, standin: GeminiStandIn
+) -> None:
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    for number in range(1, 6):
+        await send(client, alice, conversation["id"], f"message {number}")
+    row = await Conversation.select().where(Conversation.id == uuid.UUID(conversation["id"])).first()
+    budget = 100_000  # tokens: every turn fits
+
+    prompt = await context.build_prompt(row, row["message_count"] + 1, budget, max_turns=4)
+    assert prompt.overflow
+    assert [turn.role for turn in prompt.turns] == ["user", "model", "user", "model"]
+    assert prompt.turns[0].text == "message 4"
+    unbounded = await context.build_prompt(row, row["message_count"] + 1, budget, max_turns=10)
+    assert not unbounded.overflow
+    assert len(unbounded.turns) == 10
+
+    standin.script(Answer(text="Messages 1 to 4."))
+    assert await context.roll_summary(row["id"], budget, max_turns=4)  # keeps half: the newest 2 turns
+    row = await Conversation.select().where(Conversation.id == row["id"]).first()
+    assert "message 4" in standin.requests[-1].texts()[0]
+    assert "message 5" not in standin.requests[-1].texts()[0]
+    prompt = await context.build_prompt(row, row["message_count"] + 1, budget, max_turns=4)
+    assert not prompt.overflow
+    assert [turn.text for turn in prompt.turns[:1]] == ["(Summary of our conversation so far)\nMessages 1 to 4."]
+    assert prompt.turns[2].text == "message 5"
 
 
 async def test_daily_quota_answers_429_with_the_reset_time(

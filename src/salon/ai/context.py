@@ -1,8 +1,10 @@
 """What the model sees: prior turns as Gemini ``contents`` within a token budget, with a rolling summary.
 
 Messages up to ``context_summary_seq`` are represented by ``context_summary``. The newest turns after it are sent
-verbatim while they fit the budget (``SALON_AI_CONTEXT_TOKEN_BUDGET``); when older ones no longer fit they are left
-out of the prompt and ``roll_summary`` (a SAQ job) folds them into the summary, so prompts stay bounded.
+verbatim while they fit the budget (``SALON_AI_CONTEXT_TOKEN_BUDGET``) and number at most
+``SALON_AI_CONTEXT_MAX_TURNS``; older ones are left out of the prompt and ``roll_summary`` (a SAQ job) folds them into
+the summary, so prompts stay bounded. The turn bound is about CPU, not the model: the SDK turns each turn of a request
+into JSON in Python (~0.15 ms each, on the event loop), so 400 short turns that fit the token budget cost 60 ms.
 """
 
 from __future__ import annotations
@@ -92,8 +94,11 @@ def summary_turns(summary: str) -> list[Turn]:
     ]
 
 
-async def history(conversation: dict[str, Any], before_seq: int) -> list[dict[str, Any]]:
-    """Turns after the summary and before ``before_seq``, newest first, skipping empty (failed at once) replies."""
+async def history(
+    conversation: dict[str, Any], before_seq: int, limit: int = HISTORY_FETCH_LIMIT
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` turns after the summary and before ``before_seq``, newest first, skipping empty (failed at
+    once) replies."""
     return await (
         Message.select(Message.seq, Message.role, Message.content, Message.output_tokens)
         .where(
@@ -104,28 +109,35 @@ async def history(conversation: dict[str, Any], before_seq: int) -> list[dict[st
             & (Message.content != "")
         )
         .order_by(Message.seq, ascending=False)
-        .limit(HISTORY_FETCH_LIMIT)
+        .limit(limit)
     )
 
 
-def fit_to_budget(newest_first: list[dict[str, Any]], budget: int) -> tuple[list[dict[str, Any]], bool]:
-    """Keep the newest turns whose tokens fit ``budget`` (always the newest one); report whether any were dropped."""
+def fit_to_budget(
+    newest_first: list[dict[str, Any]], budget: int, max_turns: int = HISTORY_FETCH_LIMIT
+) -> tuple[list[dict[str, Any]], bool]:
+    """Keep the newest turns whose tokens fit ``budget``, at most ``max_turns`` of them (always the newest one), oldest
+    first; report whether any of ``newest_first`` were left out."""
     kept: list[dict[str, Any]] = []
     used = 0
     for row in newest_first:
         cost = message_tokens(row)
-        if kept and used + cost > budget:
+        if kept and (used + cost > budget or len(kept) >= max_turns):
             return list(reversed(kept)), True
         kept.append(row)
         used += cost
-    return list(reversed(kept)), len(newest_first) >= HISTORY_FETCH_LIMIT
+    return list(reversed(kept)), False
 
 
-async def build_prompt(conversation: dict[str, Any], before_seq: int, budget: int) -> Prompt:
-    """The prompt for the reply at ``before_seq``: summary, then the newest turns that fit, oldest first."""
+async def build_prompt(conversation: dict[str, Any], before_seq: int, budget: int, max_turns: int) -> Prompt:
+    """The prompt for the reply at ``before_seq``: summary, then the newest turns that fit, oldest first. ``overflow``
+    says that older turns exist beyond the prompt (a turn more than the prompt may hold is read to know)."""
     summary = conversation["context_summary"]
     summary_cost = estimate_tokens(summary) if summary else 0
-    rows, overflow = fit_to_budget(await history(conversation, before_seq), max(1, budget - summary_cost))
+    limit = min(max_turns + 1, HISTORY_FETCH_LIMIT)
+    newest_first = await history(conversation, before_seq, limit)
+    rows, dropped = fit_to_budget(newest_first, max(1, budget - summary_cost), max_turns)
+    overflow = dropped or len(newest_first) >= limit
     while rows and rows[0]["role"] == "model" and not summary:  # a prompt opens with the user's words
         rows = rows[1:]
     turns = summary_turns(summary) if summary else []
@@ -133,14 +145,15 @@ async def build_prompt(conversation: dict[str, Any], before_seq: int, budget: in
     return Prompt(turns=turns, system=await system_instruction(conversation), overflow=overflow)
 
 
-async def roll_summary(conversation_id: uuid.UUID, budget: int) -> bool:
-    """Fold the turns that no longer fit half the budget into the rolling summary. Idempotent: the update only
-    applies when the summary has not moved meanwhile. Returns whether the summary advanced."""
+async def roll_summary(conversation_id: uuid.UUID, budget: int, max_turns: int) -> bool:
+    """Fold the turns beyond half the budget (tokens and turns) into the rolling summary, so prompts have room to
+    grow before the next roll. Idempotent: the update only applies when the summary has not moved meanwhile. Returns
+    whether the summary advanced."""
     conversation = await Conversation.select().where(Conversation.id == conversation_id).first()
     if conversation is None:
         return False
     newest_first = await history(conversation, conversation["message_count"] + 1)
-    kept, _ = fit_to_budget(newest_first, max(1, budget // 2))
+    kept, _ = fit_to_budget(newest_first, max(1, budget // 2), max(1, max_turns // 2))
     first_kept_seq = kept[0]["seq"] if kept else conversation["message_count"] + 1
     folded = [row for row in reversed(newest_first) if row["seq"] < first_kept_seq]
     if not folded:

@@ -110,6 +110,7 @@ class Generation:
     message_id: uuid.UUID
     seq: int
     context_budget: int
+    context_turns: int
     stream_retention: int
     parts: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
@@ -206,7 +207,9 @@ async def run(generation: Generation) -> None:
 
 
 async def produce(generation: Generation, started: float) -> None:
-    prompt = await context.build_prompt(generation.conversation, generation.seq, generation.context_budget)
+    prompt = await context.build_prompt(
+        generation.conversation, generation.seq, generation.context_budget, generation.context_turns
+    )
     generation.overflow = prompt.overflow
     provider = await get_provider()
     reply = provider.reply(prompt.turns, system=prompt.system)

@@ -22,7 +22,10 @@ async def title_conversation(ctx: dict[str, Any], *, conversation_id: str) -> No
 @job(timeout=120, retries=3, retry_delay=2.0)
 async def roll_context_summary(ctx: dict[str, Any], *, conversation_id: str) -> None:
     """Fold turns that no longer fit the context budget into the conversation's rolling summary."""
-    await context.roll_summary(uuid.UUID(conversation_id), get_settings().ai_context_token_budget)
+    settings = get_settings()
+    await context.roll_summary(
+        uuid.UUID(conversation_id), settings.ai_context_token_budget, settings.ai_context_max_turns
+    )
 
 
 @subscriber("post.deleted")

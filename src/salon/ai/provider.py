@@ -70,7 +70,10 @@ class Reply:
     def __init__(self, provider: GeminiProvider, turns: Sequence[Turn], system: str | None, max_tokens: int | None):
         self.provider = provider
         self.client = provider.next_client()  # the retries of this reply use the same one
-        self.contents = [types.Content(role=t.role, parts=[types.Part(text=t.text)]) for t in turns]
+        # Plain dicts, not ``types.Content``: the SDK converts each turn of the request in Python, and a turn given as
+        # a pydantic model costs it about twice as much (0.3 against 0.15 ms of CPU with google-genai 3.4 on this
+        # machine). A prompt of 40 turns took 15 ms of the event loop's time; now about 9.
+        self.contents: list[types.ContentDict] = [{"role": t.role, "parts": [{"text": t.text}]} for t in turns]
         self.config = types.GenerateContentConfig(system_instruction=system or None, max_output_tokens=max_tokens)
         self.usage = Usage()
 

@@ -197,6 +197,7 @@ async def start_reply(viewer: Viewer, conversation_id: str, content: str, settin
             message_id=ai_message_id,
             seq=conversation["message_count"],
             context_budget=settings.ai_context_token_budget,
+            context_turns=settings.ai_context_max_turns,
             stream_retention=settings.ai_stream_retention_seconds,
         )
     )
