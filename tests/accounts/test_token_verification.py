@@ -3,7 +3,6 @@ must still refuse it once it expires, is revoked, or is altered."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
@@ -14,7 +13,7 @@ import pytest
 from salon.lib import auth
 from salon.lib.auth import issue_access_token
 from tests.conftest import wait_for
-from tests.helpers import ValkeyLog, create_user
+from tests.helpers import create_user
 
 ME = "/api/v1/users/me"
 
@@ -83,16 +82,3 @@ async def test_the_remembered_tokens_are_bounded(
 
     assert len(auth._verified_tokens) == 2
     assert list(auth._verified_tokens) == tokens[-2:]  # the least recently used went first
-
-
-async def test_the_revocation_checks_of_concurrent_requests_share_round_trips(
-    client: httpx.AsyncClient, valkey_log: ValkeyLog
-) -> None:
-    users = [await create_user(client) for _ in range(8)]
-    with valkey_log.measuring():
-        responses = await asyncio.gather(*(client.get(ME, headers=bearer(user.access_token)) for user in users))
-
-    assert [response.json()["id"] for response in responses] == [user.id for user in users]
-    checks = [names.count("MGET") for _, names in valkey_log.trips if "MGET" in names]
-    assert sum(checks) == len(users)
-    assert len(checks) < len(users), valkey_log.trips  # each on its own connection before

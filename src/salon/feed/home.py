@@ -3,8 +3,7 @@
 Pipeline (as in Bluesky's AppView and Twitter's home-mixer): candidate entries (the Valkey timeline plus authors
 above the fan-out threshold, read from Postgres) -> ``candidates.resolve`` (who may see what, now) -> ordering ->
 ``hydrate`` (posts' own single hydration, reusing the rows ``resolve`` read) -> items with a ``reason``. A warm
-first page costs three Valkey round trips (token check, ``_open``, the page's entries; all three in the process's
-shared pipeline, ``salon.lib.valkey.pipelined``, so concurrent requests share them) and one query (the posts, the
+first page costs three Valkey round trips (token check, ``_open``, the page's entries) and one query (the posts, the
 posts they reply to or quote, and the viewer's relation to each author and like/repost/bookmark of each post), plus
 one when the page holds reposts (are they still there, and the viewer's relation to the reposters).
 
@@ -138,11 +137,11 @@ class Opening:
 
 
 async def _open(viewer_id: uuid.UUID, settings: Settings) -> Opening:
-    cached, alive, (*pointers, changes) = await valkey.pipelined(
-        ("GET", preference_key(viewer_id)),
-        ("EXPIRE", timeline.timeline_key(viewer_id), settings.feed_timeline_ttl_seconds),
-        ("HMGET", timeline.rankings_key(viewer_id), *SCORED, "changes"),
-    )
+    async with valkey.client().pipeline(transaction=False) as pipe:
+        pipe.get(preference_key(viewer_id))
+        pipe.expire(timeline.timeline_key(viewer_id), settings.feed_timeline_ttl_seconds)
+        pipe.hmget(timeline.rankings_key(viewer_id), [*SCORED, "changes"])
+        cached, alive, (*pointers, changes) = await pipe.execute()
     return Opening(cached, bool(alive), dict(zip(SCORED, pointers, strict=True)), int(changes or 0))
 
 
@@ -298,13 +297,14 @@ async def _snapshot_page(
 ) -> tuple[list[Candidate], FeedPosition | None] | None:
     """The page of snapshot ``position.token`` from ``position.position`` on, or None when the snapshot is gone
     (snapshots are never stored empty, so an empty first read means expired: checked only then)."""
+    client: Any = valkey.client()
     key = _snapshot_key(viewer_id, position.token)
     nothing_at_start = False
 
     async def read(after: tuple[int, str] | None, count: int) -> Batch:
         nonlocal nothing_at_start
         offset = after[0] if after else 0
-        (members,) = await valkey.pipelined(("LRANGE", key, offset, offset + count - 1))
+        members = await client.lrange(key, offset, offset + count - 1)
         if not members and offset == position.position:
             nothing_at_start = True
         entries = [Entry.parse(member, score) for member, score in (_split(m) for m in members)]
@@ -313,7 +313,7 @@ async def _snapshot_page(
         return batch, len(members) < count
 
     picked, after = await _fill(read, (position.position, ""), limit)
-    if nothing_at_start and not await valkey.client().exists(key):
+    if nothing_at_start and not await client.exists(key):
         return None
     return picked, FeedPosition(position.algorithm, position.token, after[0], "") if after else None
 

@@ -6,13 +6,10 @@ instead of opening a connection per waiting command (unbounded, a 5,000-stream b
 stalled the process for seconds while it opened them). ``blocking_client()`` is for commands that wait on the server
 (``XREAD BLOCK``): they hold a connection for seconds, so they get a pool of their own and never starve the first.
 
-``pipelined(...)`` is for small commands that many tasks of the process make all the time (the chunks of thousands of
-AI replies, their watchdogs; the revocation check of every signed-in request, a feed page's reads): the commands of
-every caller waiting at that moment go out together, in one pipeline on one connection, while the previous such
-pipeline is in flight. With a command of its own per reply, 2,000 replies streaming at 30 ms a chunk held all 64
-pooled connections, and the requests waiting for one failed. With 64 tasks each sending a GET in a loop, a GET costs
-~15 us of CPU this way and ~55 us on a pooled connection of its own (which valkey-py checks out, probes and
-returns).
+``pipelined(...)`` is for small writes that many tasks of the process make all the time (the chunks of thousands of
+AI replies, their watchdogs): the commands of every caller waiting at that moment go out together, in one pipeline on
+one connection, while the previous such pipeline is in flight. With a command of its own per reply, 2,000 replies
+streaming at 30 ms a chunk held all 64 pooled connections, and the requests waiting for one failed.
 """
 
 from __future__ import annotations
