@@ -24,11 +24,16 @@ def message_not_found() -> NotFound:
     return NotFound("No such message in this conversation.")
 
 
-async def owned_conversation(conversation_id: str, owner_id: str) -> dict[str, Any]:
-    """The conversation row when ``owner_id`` owns it; 404 otherwise (a stranger cannot tell it exists)."""
+def _conversation_uuid(conversation_id: str) -> uuid.UUID:
     parsed = parse_id(conversation_id)
     if parsed is None:
         raise conversation_not_found()
+    return parsed
+
+
+async def owned_conversation(conversation_id: str, owner_id: str) -> dict[str, Any]:
+    """The conversation row when ``owner_id`` owns it; 404 otherwise (a stranger cannot tell it exists)."""
+    parsed = _conversation_uuid(conversation_id)
     row = await Conversation.select().where((Conversation.id == parsed) & (Conversation.owner == owner_id)).first()
     if row is None:
         raise conversation_not_found()
@@ -53,10 +58,7 @@ async def owned_conversation_for_reply(
 ) -> tuple[dict[str, Any], int, list[uuid.UUID]]:
     """``owned_conversation`` (404 alike), with the owner's tokens on ``day`` and the ids of the conversation's
     messages still ``streaming``."""
-    parsed = parse_id(conversation_id)
-    if parsed is None:
-        raise conversation_not_found()
-    rows = await Conversation.raw(_FOR_REPLY, day, parsed, owner_id)
+    rows = await Conversation.raw(_FOR_REPLY, day, _conversation_uuid(conversation_id), owner_id)
     if not rows:
         raise conversation_not_found()
     row = rows[0]
