@@ -134,7 +134,9 @@ def report(results: list[Result], seed: dict[str, Any], args: argparse.Namespace
         f"Granian workers: {args.workers} (salon and reference); {args.vus} VUs; {args.duration} s per scenario; "
         f"{args.ai_streams} AI streams at 30 ms; {args.streams} event streams. "
         f"Seed: {seed.get('users')} users, {seed.get('follows')} follows, {seed.get('posts')} posts, "
-        f"{seed.get('likes')} likes in {seed.get('seconds', 0):.0f} s.\n",
+        f"{seed.get('likes')} likes, {seed.get('conversations')} AI conversations ({seed.get('ai_messages')} "
+        f"messages), {seed.get('chats')} chats ({seed.get('chat_messages')} messages) "
+        f"in {seed.get('seconds', 0):.0f} s.\n",
         rendered,
         "",
         *probe_lines(results),

@@ -13,6 +13,7 @@ Distributions (the same for the same ``--seed``; times are offsets back from ``-
 - authors are drawn with a milder Zipf bias (popular people post more); posts spread over ``--days`` days; about
   ``--reply-share`` of posts reply to a recent post; a third carry hashtags from a Zipf-ranked vocabulary; a few
   mention a popular user; likes and reposts per post are heavy-tailed and favour popular authors.
+- private AI conversations and human chats (direct and group, with read state): ``benchmarks/seed_conversations.py``.
 
 Every seeded user signs in with ``PASSWORD``: it is hashed once with the app's own hasher (the ``SALON_PASSWORD_HASH_*``
 settings of this process) and the hash is reused for every user.
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import bisect
 import contextlib
 import itertools
 import os
@@ -35,12 +35,16 @@ import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 os.environ.setdefault("PICCOLO_CONF", "salon.piccolo_conf")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: ``benchmarks`` is a package
 
 import asyncpg
 import msgspec
+from benchmarks.seed_draws import distinct_draws, draw, heavy_tailed, uuid7_at, zipf_cumulative
 
+from benchmarks import seed_conversations as talk
 from salon.posts.text import Entities, build_entities
 
 PASSWORD = "salon-benchmark-password"
@@ -75,6 +79,11 @@ class SeedSize:
     likes_per_post: float = 3.0
     reposts_per_post: float = 0.3
     anchor: datetime | None = None  # the newest possible timestamp; default: now
+    conversations: float = 2.0  # AI conversations per user (mean)
+    exchanges: float = 5.0  # user message + reply pairs per AI conversation (mean)
+    chats: float = 1.0  # direct chats each user starts (mean)
+    chat_messages: float = 12.0  # messages per chat (mean)
+    group_share: float = 0.05  # share of users who start a group chat
 
 
 @dataclass
@@ -102,6 +111,7 @@ class Plan:
     following: list[list[int]]  # following[i] = indices user i follows
     follow_times: list[datetime]  # when user i made its follows (one moment per user keeps ids time-ordered)
     posts: list[PlannedPost]
+    anchor: datetime  # the newest possible timestamp
     followers_count: list[int] = field(default_factory=list)
     posts_count: list[int] = field(default_factory=list)
 
@@ -115,49 +125,12 @@ class SeedReport:
     reposts: int
     hashtags: int
     mentions: int
+    conversations: int
+    ai_messages: int
+    chats: int
+    chat_messages: int
     seconds: float
     password: str = PASSWORD
-
-
-# Deterministic building blocks -----------------------------------------------------------------------------------
-
-
-def uuid7_at(rng: random.Random, at: datetime) -> uuid.UUID:
-    """A UUIDv7 whose timestamp is ``at`` (ms), random bits from ``rng``: time-ordered like ``salon.lib.ids``."""
-    ms = int(at.timestamp() * 1000)
-    value = (ms << 80) | (0x7 << 76) | (rng.getrandbits(12) << 64) | (0b10 << 62) | rng.getrandbits(62)
-    return uuid.UUID(int=value)
-
-
-def zipf_cumulative(count: int, exponent: float) -> list[float]:
-    """Cumulative weights of ranks ``0..count-1`` with weight ``1 / (rank + 1) ** exponent``."""
-    return list(itertools.accumulate(1.0 / (rank + 1) ** exponent for rank in range(count)))
-
-
-def draw(rng: random.Random, cumulative: Sequence[float]) -> int:
-    return bisect.bisect_left(cumulative, rng.random() * cumulative[-1])
-
-
-def distinct_draws(rng: random.Random, cumulative: Sequence[float], count: int, exclude: int) -> list[int]:
-    """``count`` distinct ranks drawn by weight, never ``exclude``."""
-    ranks = range(len(cumulative))
-    count = min(count, len(cumulative) - 1)
-    chosen: dict[int, None] = {}
-    for _ in range(20):
-        chosen.update(dict.fromkeys(rng.choices(ranks, cum_weights=cumulative, k=2 * (count - len(chosen)) + 1)))
-        chosen.pop(exclude, None)
-        if len(chosen) >= count:
-            return list(chosen)[:count]
-    # The heavy head is exhausted (a tiny population): fill the rest uniformly.
-    rest = [rank for rank in ranks if rank not in chosen and rank != exclude]
-    return [*chosen, *rng.sample(rest, count - len(chosen))]
-
-
-def heavy_tailed(rng: random.Random, mean: float, boost: float = 1.0) -> int:
-    """A non-negative count with the given mean (times ``boost``), exponentially distributed."""
-    if mean <= 0:
-        return 0
-    return int(rng.expovariate(1.0 / (mean * boost)))
 
 
 # The plan --------------------------------------------------------------------------------------------------------
@@ -169,7 +142,7 @@ def plan(size: SeedSize) -> Plan:
     users = _plan_users(size, anchor - span * 2)
     following, follow_times = _plan_follows(size, anchor - span * 1.5)
     posts = _plan_posts(size, anchor, span, _mentionable(users[0]))
-    result = Plan(size, users[0], users[1], following, follow_times, posts)
+    result = Plan(size, users[0], users[1], following, follow_times, posts, anchor)
     _count(result)
     return result
 
@@ -352,7 +325,10 @@ async def _copy(conn: asyncpg.Connection, table: str, columns: list[str], rows: 
     return total
 
 
-SEEDED_TABLES = ["users", "follows", "posts", "post_hashtags", "post_mentions", "likes", "reposts"]
+SEEDED_TABLES = [
+    "users", "follows", "posts", "post_hashtags", "post_mentions", "likes", "reposts", "ai_conversations",
+    "ai_messages", "ai_usage_days", "chats", "chat_members", "chat_messages", "chat_read_marks",
+]  # fmt: skip
 # What the triggers of migration posts_2026_11_22t06_15_00_000000 would have counted, in one statement.
 HASHTAG_COUNTS = """
 INSERT INTO hashtag_counts (tag, public_posts)
@@ -410,10 +386,32 @@ async def seed(database_url: str, size: SeedSize) -> SeedReport:
             columns = ["id", "post", "reposter", "created_at"]
             reposts = await _copy(conn, "reposts", columns, interaction_rows(result, "reposts"))
             await conn.execute(HASHTAG_COUNTS)  # its triggers were skipped with the foreign-key ones
+            talked = await _copy_talk(conn, result)
         await conn.execute("ANALYZE")
     finally:
         await conn.close()
-    return SeedReport(users, follows, posts, likes, reposts, hashtags, mentions, time.perf_counter() - started)
+    return SeedReport(
+        users, follows, posts, likes, reposts, hashtags, mentions, *talked, seconds=time.perf_counter() - started
+    )
+
+
+async def _copy_talk(conn: asyncpg.Connection, result: Plan) -> tuple[int, int, int, int]:
+    """AI conversations and chats (``benchmarks.seed_conversations``). Returns how many conversations, AI messages,
+    chats and chat messages went in."""
+    size, anchor = result.size, result.anchor
+    span = timedelta(days=size.days)
+    ai = talk.plan_conversations(size.seed, result.user_ids, anchor, span, size.conversations, size.exchanges)
+    conversations = await _copy(conn, "ai_conversations", talk.CONVERSATION_COLUMNS, iter(ai.conversations))
+    ai_messages = await _copy(conn, "ai_messages", talk.AI_MESSAGE_COLUMNS, iter(ai.messages))
+    await _copy(conn, "ai_usage_days", talk.USAGE_DAY_COLUMNS, iter(ai.usage_days))
+    users = (result.user_ids, [username(index) for index in range(size.users)])
+    sizes = (size.chats, size.chat_messages, size.group_share)
+    human = talk.plan_chats(size.seed, users, result.following, anchor, span, sizes)
+    chats = await _copy(conn, "chats", talk.CHAT_COLUMNS, iter(human.chats))
+    await _copy(conn, "chat_members", talk.CHAT_MEMBER_COLUMNS, iter(human.members))
+    chat_messages = await _copy(conn, "chat_messages", talk.CHAT_MESSAGE_COLUMNS, iter(human.messages))
+    await _copy(conn, "chat_read_marks", talk.READ_MARK_COLUMNS, iter(human.read_marks))
+    return conversations, ai_messages, chats, chat_messages
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -423,11 +421,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--posts", type=int, default=SeedSize.posts)
     parser.add_argument("--seed", type=int, default=SeedSize.seed)
     parser.add_argument("--days", type=float, default=SeedSize.days, help="posts spread over this many days")
+    help_ = "AI conversations per user (mean)"
+    parser.add_argument("--conversations", type=float, default=SeedSize.conversations, help=help_)
+    parser.add_argument("--chats", type=float, default=SeedSize.chats, help="direct chats each user starts (mean)")
     args = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL")
     if not database_url:
         sys.exit("seed: set DATABASE_URL to a migrated, empty salon database.")
-    size = SeedSize(users=args.users, follows=args.follows, posts=args.posts, seed=args.seed, days=args.days)
+    size = SeedSize(
+        users=args.users, follows=args.follows, posts=args.posts, seed=args.seed, days=args.days,
+        conversations=args.conversations, chats=args.chats,
+    )  # fmt: skip
     report = asyncio.run(seed(database_url, size))
     print(msgspec.json.encode(report).decode())
 

@@ -15,7 +15,10 @@ TINY = SeedSize(users=60, follows=8, posts=300, anchor=datetime(2026, 1, 1, tzin
 @pytest.fixture
 async def seeded(settings) -> dict[str, int]:
     report = await seed(os.environ["DATABASE_URL"], TINY)
-    return {"users": report.users, "posts": report.posts, "likes": report.likes, "follows": report.follows}
+    return {
+        "users": report.users, "posts": report.posts, "likes": report.likes, "follows": report.follows,
+        "conversations": report.conversations, "chats": report.chats,
+    }  # fmt: skip
 
 
 async def _fetchval(query: str) -> object:
@@ -88,6 +91,82 @@ async def test_hashtag_rows_match_post_entities(seeded) -> None:
         """
     )
     assert wrong_counts == 0  # the seed fills what the skipped triggers would have counted
+
+
+async def test_conversation_and_chat_counters_match_their_rows(seeded) -> None:
+    ai_mismatched = await _fetchval(
+        """
+        SELECT count(*) FROM ai_conversations c WHERE
+          c.message_count <> (SELECT count(*) FROM ai_messages WHERE conversation = c.id)
+          OR c.message_count <> (SELECT coalesce(max(seq), 0) FROM ai_messages WHERE conversation = c.id)
+          OR c.updated_at < (SELECT max(created_at) FROM ai_messages WHERE conversation = c.id)
+          OR c.title = ''
+        """
+    )
+    usage_mismatched = await _fetchval(
+        """
+        SELECT count(*) FROM (
+          SELECT c.owner, m.created_at::date AS day, sum(m.prompt_tokens) AS prompt, sum(m.output_tokens) AS output,
+                 count(*) AS requests
+          FROM ai_messages m JOIN ai_conversations c ON c.id = m.conversation WHERE m.role = 'model'
+          GROUP BY 1, 2
+        ) spent FULL JOIN ai_usage_days u ON u.owner = spent.owner AND u.day = spent.day
+        WHERE u.id IS NULL OR spent.owner IS NULL OR u.prompt_tokens <> spent.prompt
+          OR u.output_tokens <> spent.output OR u.requests <> spent.requests
+          OR u.total_tokens <> u.prompt_tokens + u.output_tokens
+        """
+    )
+    chat_mismatched = await _fetchval(
+        """
+        SELECT count(*) FROM chats c WHERE
+          c.last_seq <> (SELECT count(*) FROM chat_messages WHERE chat = c.id)
+          OR c.last_message_id IS DISTINCT FROM (SELECT id FROM chat_messages WHERE chat = c.id AND seq = c.last_seq)
+          OR c.last_activity_at <> (SELECT max(created_at) FROM chat_messages WHERE chat = c.id)
+          OR c.member_count <> (SELECT count(*) FROM chat_members WHERE chat = c.id)
+          OR (c.kind = 'direct') <> (c.direct_key IS NOT NULL)
+          OR (c.kind = 'group' AND (SELECT kind FROM chat_messages WHERE chat = c.id AND seq = 1) <> 'system')
+        """
+    )
+    # Read state: a marker never passes the last message, every member has read what they sent, and the latest read
+    # mark of each member is where their marker stands.
+    read_mismatched = await _fetchval(
+        """
+        SELECT count(*) FROM chat_members m JOIN chats c ON c.id = m.chat WHERE
+          m.last_read_seq > c.last_seq
+          OR m.last_read_seq < (SELECT coalesce(max(seq), 0) FROM chat_messages
+                                WHERE chat = m.chat AND sender = m.member)
+          OR m.last_read_seq <> (SELECT coalesce(max(up_to_seq), 0) FROM chat_read_marks
+                                 WHERE chat = m.chat AND reader = m.member)
+        """
+    )
+    assert seeded["conversations"] > 0
+    assert seeded["chats"] > 0
+    assert await _fetchval("SELECT count(*) FROM chats WHERE kind = 'group'") > 0
+    assert (ai_mismatched, usage_mismatched, chat_mismatched, read_mismatched) == (0, 0, 0, 0)
+
+
+async def test_a_seeded_user_reads_their_conversations_and_chats(seeded, client) -> None:
+    """The rows are what the services read: a seeded owner lists and pages them through the API."""
+    owner = await _fetchval(
+        "SELECT u.username FROM users u WHERE EXISTS (SELECT 1 FROM ai_conversations WHERE owner = u.id)"
+        " AND EXISTS (SELECT 1 FROM chat_members WHERE member = u.id) ORDER BY u.username LIMIT 1"
+    )
+    signed_in = await client.post("/api/v1/auth/login", json={"login": owner, "password": PASSWORD})
+    headers = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+    conversations = (await client.get("/api/v1/ai/conversations", headers=headers)).json()["items"]
+    assert conversations
+    assert all(item["title"] for item in conversations)
+    first = conversations[0]
+    messages = await client.get(f"/api/v1/ai/conversations/{first['id']}/messages?limit=100", headers=headers)
+    assert messages.status_code == 200, messages.text
+    assert [m["role"] for m in messages.json()["items"]][:2] == ["user", "model"]
+    chats = await client.get("/api/v1/chats", headers=headers)
+    assert chats.status_code == 200, chats.text
+    chat = chats.json()["items"][0]
+    history = await client.get(f"/api/v1/chats/{chat['id']}/messages", headers=headers)
+    assert history.status_code == 200, history.text
+    assert history.json()["items"]
+    assert (await client.get("/api/v1/chats/unread", headers=headers)).status_code == 200
 
 
 async def test_a_seeded_user_signs_in_with_the_known_password(seeded, client) -> None:
