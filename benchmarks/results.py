@@ -93,6 +93,34 @@ def probe_lines(results: list[Result]) -> list[str]:
     return lines
 
 
+# The issue's bar for paced AI streams: p99 of the latency added to each chunk, no errors, peak RSS.
+HELD_ADDED_P99_MS = 25.0
+HELD_PEAK_RSS_MIB = 1536.0
+
+
+def held_line(results: list[Result], counts: list[int]) -> str | None:
+    """Of the ``ai_stream_30ms`` runs (one per count in ``counts``), which held: probe p99 added per chunk under
+    ``HELD_ADDED_P99_MS``, no errors (k6's or the probe's) and peak RSS under ``HELD_PEAK_RSS_MIB``."""
+    verdicts = []
+    for r in results:
+        name, _, count = r.name.partition("@")
+        if name != "ai_stream_30ms" or r.status != "ok":
+            continue
+        p99 = r.probe.get("added_ms", {}).get("p99")
+        held = (p99 is not None and p99 < HELD_ADDED_P99_MS and r.errors == 0 and not r.probe.get("errors")
+                and r.peak_rss_mib < HELD_PEAK_RSS_MIB)  # fmt: skip
+        verdicts.append((int(count or counts[0]), held, p99))
+    if not verdicts:
+        return None
+    most = max((count for count, held, _ in verdicts if held), default=None)
+    tried = ", ".join(f"{count}: {'held' if held else 'not held'} (p99 {_ms(p99)} ms)" for count, held, p99 in verdicts)
+    verdict = f"up to **{most}** streams" if most is not None else "**none** of the counts tried"
+    return (
+        f"- Paced AI streams held (probe p99 added per chunk < {HELD_ADDED_P99_MS:.0f} ms, no errors, peak RSS < "
+        f"{HELD_PEAK_RSS_MIB / 1024:.1f} GiB): {verdict}. {tried}."
+    )
+
+
 def machine() -> str:
     memory = psutil.virtual_memory().total / 2**30
     cpus = psutil.cpu_count()
@@ -132,7 +160,7 @@ def report(results: list[Result], seed: dict[str, Any], args: argparse.Namespace
         f"\n## Run {info['date']} (commit {info['commit']})\n",
         f"Machine: {info['machine']}; load average at the end {', '.join(f'{x:.1f}' for x in info['load_average'])}. "
         f"Granian workers: {args.workers} (salon and reference); {args.vus} VUs; {args.duration} s per scenario; "
-        f"{args.ai_streams} AI streams at 30 ms; {args.streams} event streams. "
+        f"{', '.join(map(str, args.ai_streams))} AI streams at 30 ms; {args.streams} event streams. "
         f"Seed: {seed.get('users')} users, {seed.get('follows')} follows, {seed.get('posts')} posts, "
         f"{seed.get('likes')} likes, {seed.get('conversations')} AI conversations ({seed.get('ai_messages')} "
         f"messages), {seed.get('chats')} chats ({seed.get('chat_messages')} messages) "
@@ -141,6 +169,10 @@ def report(results: list[Result], seed: dict[str, Any], args: argparse.Namespace
         "",
         *probe_lines(results),
     ]
+    held = held_line(results, args.ai_streams)
+    if held:
+        print(held)
+        section.append(held)
     if not RESULTS.exists():
         RESULTS.write_text(
             "# Benchmark results\n\nAppended by `make bench` (benchmarks/run.py). Read the analysis first.\n"

