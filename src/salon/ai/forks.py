@@ -18,7 +18,7 @@ from salon.lib import events
 from salon.lib.auth import Viewer
 from salon.lib.db import unit_of_work
 from salon.lib.errors import Conflict, ValidationFailed
-from salon.lib.ids import new_id, parse_id
+from salon.lib.ids import new_id, require_id
 from salon.posts import services as posts
 
 COPY_MESSAGES = """
@@ -112,10 +112,7 @@ async def snapshot_message(snapshot: dict[str, Any], message_id: str | None) -> 
         SharedMessage.shared == snapshot["id"]
     )
     if message_id is not None:
-        parsed = parse_id(message_id)
-        if parsed is None:
-            raise not_in_snapshot()
-        query = query.where(SharedMessage.id == parsed)
+        query = query.where(SharedMessage.id == require_id(message_id, not_in_snapshot()))
     row = await query.order_by(SharedMessage.seq, ascending=False).first()
     if row is None:
         raise not_in_snapshot()

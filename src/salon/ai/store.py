@@ -9,7 +9,7 @@ from typing import Any
 from salon.ai import schemas
 from salon.ai.tables import Conversation, Message
 from salon.lib.errors import NotFound
-from salon.lib.ids import parse_id
+from salon.lib.ids import require_id
 
 TERMINAL_STATUSES = ("complete", "stopped", "failed")
 
@@ -24,16 +24,9 @@ def message_not_found() -> NotFound:
     return NotFound("No such message in this conversation.")
 
 
-def _conversation_uuid(conversation_id: str) -> uuid.UUID:
-    parsed = parse_id(conversation_id)
-    if parsed is None:
-        raise conversation_not_found()
-    return parsed
-
-
 async def owned_conversation(conversation_id: str, owner_id: str) -> dict[str, Any]:
     """The conversation row when ``owner_id`` owns it; 404 otherwise (a stranger cannot tell it exists)."""
-    parsed = _conversation_uuid(conversation_id)
+    parsed = require_id(conversation_id, conversation_not_found())
     row = await Conversation.select().where((Conversation.id == parsed) & (Conversation.owner == owner_id)).first()
     if row is None:
         raise conversation_not_found()
@@ -58,7 +51,7 @@ async def owned_conversation_for_reply(
 ) -> tuple[dict[str, Any], int, list[uuid.UUID]]:
     """``owned_conversation`` (404 alike), with the owner's tokens on ``day`` and the ids of the conversation's
     messages still ``streaming``."""
-    rows = await Conversation.raw(_FOR_REPLY, day, _conversation_uuid(conversation_id), owner_id)
+    rows = await Conversation.raw(_FOR_REPLY, day, require_id(conversation_id, conversation_not_found()), owner_id)
     if not rows:
         raise conversation_not_found()
     row = rows[0]
@@ -70,9 +63,7 @@ async def conversation_by_id(conversation_id: uuid.UUID) -> dict[str, Any] | Non
 
 
 async def message_in(conversation_id: uuid.UUID, message_id: str) -> dict[str, Any]:
-    parsed = parse_id(message_id)
-    if parsed is None:
-        raise message_not_found()
+    parsed = require_id(message_id, message_not_found())
     row = await Message.select().where((Message.id == parsed) & (Message.conversation == conversation_id)).first()
     if row is None:
         raise message_not_found()

@@ -14,7 +14,7 @@ from salon.chat.schemas import MessagePolicy, Preferences
 from salon.chat.tables import Chat
 from salon.lib.db import unit_of_work
 from salon.lib.errors import Forbidden, NotFound, ValidationFailed, clipped
-from salon.lib.ids import parse_id
+from salon.lib.ids import require_id
 from salon.social.services import blocked_between_ids, is_blocked_between, relations
 
 MembershipRow = dict[str, Any]
@@ -41,9 +41,7 @@ async def membership(chat_id: str, user_id: uuid.UUID, *, lock: bool = False) ->
     ``lock=True`` (inside a unit of work) also locks the chat row, serialising sends and membership changes. The lock
     is ``FOR NO KEY UPDATE``: it does not block the key-share locks that inserting rows referencing the chat takes
     (a read marker moving at the same time), which ``FOR UPDATE`` would, and could deadlock with."""
-    parsed = parse_id(chat_id)
-    if parsed is None:
-        raise chat_not_found(chat_id)
+    parsed = require_id(chat_id, chat_not_found(chat_id))
     rows = await sql(_MEMBERSHIP + (" FOR NO KEY UPDATE OF c" if lock else ""), user_id, parsed)
     if not rows:
         raise chat_not_found(chat_id)

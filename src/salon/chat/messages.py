@@ -37,7 +37,7 @@ from salon.chat.views import MESSAGE_COLUMNS, VISIBLE_TO_MEMBER, message_views
 from salon.lib import events
 from salon.lib.db import unit_of_work
 from salon.lib.errors import Conflict, Forbidden, NotFound, ValidationFailed, clipped
-from salon.lib.ids import new_id, parse_id
+from salon.lib.ids import new_id, require_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.media import services as media
 from salon.moderation.holds import held_sql
@@ -189,9 +189,7 @@ async def _reply_target(member: MembershipRow, reply_to_id: str | None) -> uuid.
 async def visible_message(member: MembershipRow, message_id: str) -> dict[str, Any]:
     """A message of the member's chat that they can see (sent after they joined, and not on hold unless they sent
     it), or 404."""
-    parsed = parse_id(message_id)
-    if parsed is None:
-        raise NotFound(f"There is no message {clipped(message_id)} in this chat.")
+    parsed = require_id(message_id, NotFound(f"There is no message {clipped(message_id)} in this chat."))
     rows = await sql(
         f"SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE id = {{}} AND chat = {{}} AND seq > {{}} "
         f"AND {SHOWN_TO_MEMBER}",

@@ -16,7 +16,7 @@ from salon.goals import days
 from salon.goals.schemas import CheckinView, GoalView, ParticipantView
 from salon.goals.tables import Goal
 from salon.lib.errors import Forbidden, NotFound, clipped
-from salon.lib.ids import parse_id
+from salon.lib.ids import require_id
 from salon.social.services import blocked_sql, users_by_id
 
 GOAL_COLUMNS = (
@@ -76,9 +76,7 @@ class Seen:
 
 async def see_goal(goal_id: str, viewer_id: uuid.UUID, *, lock: bool = False) -> Seen:
     """The goal if the viewer may see it, else 404 (also for a malformed id). ``lock`` locks the goal row."""
-    parsed = parse_id(goal_id)
-    if parsed is None:
-        raise not_found(goal_id)
+    parsed = require_id(goal_id, not_found(goal_id))
     goals = await sql(f"SELECT {GOAL_COLUMNS} FROM goals g WHERE g.id = {{}} {'FOR UPDATE' if lock else ''}", parsed)
     if not goals:
         raise not_found(goal_id)

@@ -17,3 +17,11 @@ def parse_id(value: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except (ValueError, AttributeError, TypeError):
         return None
+
+
+def require_id(value: str, error: Exception) -> uuid.UUID:
+    """``parse_id``, raising ``error`` (the caller's 404 or 422) when ``value`` is not an id."""
+    parsed = parse_id(value)
+    if parsed is None:
+        raise error
+    return parsed

@@ -21,7 +21,7 @@ from salon.lib import auth, events, ratelimit
 from salon.lib.auth import Viewer
 from salon.lib.db import after_commit, unit_of_work
 from salon.lib.errors import Forbidden, NotFound, RateLimited, ValidationFailed, clipped
-from salon.lib.ids import new_id, parse_id
+from salon.lib.ids import new_id, parse_id, require_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.moderation.events import ModerationDecided, ModerationNotice
 from salon.moderation.schemas import (
@@ -84,9 +84,7 @@ async def report(viewer: Viewer, body: ReportCreate, settings: Settings) -> Repo
 async def _reportable(viewer: Viewer, subject_type: str, subject_id: str) -> tuple[uuid.UUID, uuid.UUID | None]:
     """The subject's id and author, when the reporter can see it; 404 otherwise."""
     missing = NotFound(f"There is no {subject_type} {clipped(subject_id)!r} that you can see.")
-    parsed = parse_id(subject_id)
-    if parsed is None:
-        raise missing
+    parsed = require_id(subject_id, missing)
     if subject_type == "post":
         row = await posts.visible_post_row(subject_id, viewer.uuid)
         author = row["author"]

@@ -18,7 +18,7 @@ from typing import Any
 from salon.lib import events
 from salon.lib.db import unit_of_work
 from salon.lib.errors import ValidationFailed
-from salon.lib.ids import new_id, parse_id
+from salon.lib.ids import new_id, parse_id, require_id
 from salon.lib.pagination import Page, decode_cursor, split_page
 from salon.notifications.events import NotificationEvent, NotificationsRead, NotificationWithdrawn
 from salon.notifications.schemas import NOTIFICATION_TYPES, NotificationView, UnreadCount
@@ -171,9 +171,8 @@ async def _unread_count(user_id: uuid.UUID) -> int:
 async def mark_read(user_id: uuid.UUID, up_to_id: str) -> UnreadCount:
     """Move the read marker forward to ``up_to_id`` (never back, never past the newest notification); every
     device of the user is told with a ``notifications.read`` event."""
-    target = parse_id(up_to_id)
-    if target is None:
-        raise ValidationFailed("up_to_id must be the id of a notification (from GET /api/v1/notifications).")
+    up_to = "up_to_id must be the id of a notification (from GET /api/v1/notifications)."
+    target = require_id(up_to_id, ValidationFailed(up_to))
     async with unit_of_work():
         newest = await _sql(
             "SELECT activity_id FROM notifications WHERE recipient = {} ORDER BY activity_id DESC LIMIT 1", user_id
