@@ -87,21 +87,65 @@ async def _ai_client(api: str, session: dict[str, str], until: float, pacing_ms:
             into["stream_ms"].append((time.monotonic() - sent) * 1000)
 
 
+AI_REPLY_ROUTE = "/api/v1/ai/conversations/{conversation_id}/messages"
+
+
+async def replies_in_flight(client: httpx.AsyncClient, metrics_url: str) -> int:
+    """AI replies salon is streaming now, from its Prometheus gauge ``salon_requests_in_progress`` (one Granian
+    worker's, the one that answered)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = (await client.get(metrics_url)).text
+    return int(
+        sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name == "salon_requests_in_progress"
+            for sample in family.samples
+            if sample.labels.get("method") == "POST" and sample.labels.get("path") == AI_REPLY_ROUTE
+        )
+    )
+
+
+async def wait_for_load(metrics_url: str, replies: int, patience: float) -> dict[str, float | int]:
+    """Wait until ``replies`` AI replies are in flight: k6 signs in every virtual user (argon2, seconds per batch)
+    and creates their conversations before the load starts, and chunks timed during that setup measure the
+    sign-ins, not the streams. Gives up after ``patience`` seconds (the probe then runs anyway, and says so)."""
+    started = time.monotonic()
+    in_flight = 0
+    async with httpx.AsyncClient(timeout=10) as client:
+        while time.monotonic() - started < patience:
+            with contextlib.suppress(httpx.HTTPError):
+                in_flight = await replies_in_flight(client, metrics_url)
+            if in_flight >= replies:
+                break
+            await asyncio.sleep(0.5)
+    return {"waited_for_load_s": round(time.monotonic() - started, 1), "replies_in_flight_at_start": in_flight}
+
+
 async def probe_ai_chunks(
-    api: str, password: str, *, delay: float, seconds: float, clients: int = 4, pacing_ms: float = 30.0
+    api: str,
+    password: str,
+    *,
+    delay: float,
+    seconds: float,
+    clients: int = 4,
+    pacing_ms: float = 30.0,
+    load: tuple[str, int, float] | None = None,
 ) -> dict[str, Any]:
     """Time each chunk of AI replies on ``clients`` streams of our own: client-side time to first chunk, inter-arrival,
-    and the latency added to each chunk beyond the stand-in's pacing."""
+    and the latency added to each chunk beyond the stand-in's pacing. With ``load`` = ``(metrics url, replies,
+    patience)``, timing starts ``delay`` seconds after that many replies are in flight (``wait_for_load``)."""
     async with httpx.AsyncClient(timeout=60) as client:
         sessions = [await sign_in(client, api, 10 + n, password) for n in range(clients)]
+    waited = await wait_for_load(*load) if load else {}
     await asyncio.sleep(delay)
     into: dict[str, list[float]] = {"first_chunk_ms": [], "inter_arrival_ms": [], "added_ms": [], "stream_ms": [],
                                     "errors": []}  # fmt: skip
     until = time.monotonic() + max(1.0, seconds - delay)
     await asyncio.gather(*(_ai_client(api, session, until, pacing_ms, into) for session in sessions))
-    return {name: percentiles(values) for name, values in into.items() if name != "errors"} | {
-        "errors": len(into["errors"])
-    }
+    timed = {name: percentiles(values) for name, values in into.items() if name != "errors"}
+    return timed | {"errors": len(into["errors"])} | waited
 
 
 # Event delivery ----------------------------------------------------------------------------------------------------

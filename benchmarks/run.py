@@ -42,6 +42,7 @@ from benchmarks.results import Result, report, table  # noqa: E402
 from benchmarks.seed import PASSWORD  # noqa: E402
 
 QUICK_SEED = {"users": 2000, "follows": 50, "posts": 20000}
+SETUP_PATIENCE_SECONDS = 600.0  # how long a probe waits for k6's setup (sign-ins) before timing anyway
 FULL_SEED = {"users": 10000, "follows": 100, "posts": 200000}
 
 
@@ -427,6 +428,10 @@ class Bench:
         options: dict[str, Any] = {"delay": 8.0, "seconds": k6_duration_seconds(scenario, self.args)}
         if scenario.standin:  # start once the load is running; subtract the stand-in's own pacing
             options.update(delay=3.0, pacing_ms=scenario.standin[1])
+            # k6's setup (a sign-in per virtual user, then their conversations) takes minutes at 2,000 streams: wait
+            # for 90 % of the streams to be in flight (one worker's share of them), as long as k6 may take to start.
+            replies = int(0.9 * int(scenario.env["VUS"]) / self.args.workers)
+            options.update(load=(f"{self.salon_base}/metrics", replies, SETUP_PATIENCE_SECONDS))
         if scenario.probe == "fanout":  # reads the followers from Postgres and polls their timelines in Valkey
             options.update(delay=3.0, database_url=self.stores.database_url, valkey_url=self.stores.valkey_url)
         if scenario.probe == "events":  # delivery once every stream is open, until just before they end
