@@ -63,12 +63,18 @@ async def sse_frames(response: httpx.Response) -> AsyncIterator[tuple[str, str]]
 # AI chunks ---------------------------------------------------------------------------------------------------------
 
 
-async def _ai_client(api: str, session: dict[str, str], until: float, pacing_ms: float, into: dict[str, list[float]]):
-    async with httpx.AsyncClient(timeout=120, headers=_auth(session)) as client:
+async def _conversation(api: str, session: dict[str, str]) -> str:
+    """A conversation of the probe's own, made before the load (under load, making it could outlast the probe)."""
+    async with httpx.AsyncClient(timeout=60, headers=_auth(session)) as client:
         res = await client.post(f"{api}/ai/conversations", json={"title": "probe"})
         res.raise_for_status()
-        url = f"{api}/ai/conversations/{res.json()['id']}/messages"
-        while time.monotonic() < until:
+        return f"{api}/ai/conversations/{res.json()['id']}/messages"
+
+
+async def _ai_client(url: str, session: dict[str, str], until: float, pacing_ms: float, into: dict[str, list[float]]):
+    """Replies in the conversation at ``url``, one after another: at least one, and more until ``until``."""
+    async with httpx.AsyncClient(timeout=600, headers=_auth(session)) as client:
+        while True:
             sent = time.monotonic()
             previous = None
             async with client.stream("POST", url, json={"content": AI_MESSAGE}) as response:
@@ -85,6 +91,8 @@ async def _ai_client(api: str, session: dict[str, str], until: float, pacing_ms:
                     elif event == "error":
                         into["errors"].append(1)
             into["stream_ms"].append((time.monotonic() - sent) * 1000)
+            if time.monotonic() >= until:
+                return
 
 
 AI_REPLY_ROUTE = "/api/v1/ai/conversations/{conversation_id}/messages"
@@ -138,12 +146,13 @@ async def probe_ai_chunks(
     patience)``, timing starts ``delay`` seconds after that many replies are in flight (``wait_for_load``)."""
     async with httpx.AsyncClient(timeout=60) as client:
         sessions = [await sign_in(client, api, 10 + n, password) for n in range(clients)]
+    urls = [await _conversation(api, session) for session in sessions]
     waited = await wait_for_load(*load) if load else {}
     await asyncio.sleep(delay)
     into: dict[str, list[float]] = {"first_chunk_ms": [], "inter_arrival_ms": [], "added_ms": [], "stream_ms": [],
                                     "errors": []}  # fmt: skip
     until = time.monotonic() + max(1.0, seconds - delay)
-    await asyncio.gather(*(_ai_client(api, session, until, pacing_ms, into) for session in sessions))
+    await asyncio.gather(*(_ai_client(url, s, until, pacing_ms, into) for url, s in zip(urls, sessions, strict=True)))
     timed = {name: percentiles(values) for name, values in into.items() if name != "errors"}
     return timed | {"errors": len(into["errors"])} | waited
 
