@@ -112,7 +112,7 @@ async def snapshot_message(snapshot: dict[str, Any], message_id: str | None) -> 
         SharedMessage.shared == snapshot["id"]
     )
     if message_id is not None:
-        query = query.where(SharedMessage.id == require_id(message_id, not_in_snapshot()))
+        query = query.where(SharedMessage.id == require_id(message_id, not_in_snapshot))
     row = await query.order_by(SharedMessage.seq, ascending=False).first()
     if row is None:
         raise not_in_snapshot()

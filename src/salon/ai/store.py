@@ -26,7 +26,7 @@ def message_not_found() -> NotFound:
 
 async def owned_conversation(conversation_id: str, owner_id: str) -> dict[str, Any]:
     """The conversation row when ``owner_id`` owns it; 404 otherwise (a stranger cannot tell it exists)."""
-    parsed = require_id(conversation_id, conversation_not_found())
+    parsed = require_id(conversation_id, conversation_not_found)
     row = await Conversation.select().where((Conversation.id == parsed) & (Conversation.owner == owner_id)).first()
     if row is None:
         raise conversation_not_found()
@@ -51,7 +51,7 @@ async def owned_conversation_for_reply(
 ) -> tuple[dict[str, Any], int, list[uuid.UUID]]:
     """``owned_conversation`` (404 alike), with the owner's tokens on ``day`` and the ids of the conversation's
     messages still ``streaming``."""
-    rows = await Conversation.raw(_FOR_REPLY, day, require_id(conversation_id, conversation_not_found()), owner_id)
+    rows = await Conversation.raw(_FOR_REPLY, day, require_id(conversation_id, conversation_not_found), owner_id)
     if not rows:
         raise conversation_not_found()
     row = rows[0]
@@ -63,7 +63,7 @@ async def conversation_by_id(conversation_id: uuid.UUID) -> dict[str, Any] | Non
 
 
 async def message_in(conversation_id: uuid.UUID, message_id: str) -> dict[str, Any]:
-    parsed = require_id(message_id, message_not_found())
+    parsed = require_id(message_id, message_not_found)
     row = await Message.select().where((Message.id == parsed) & (Message.conversation == conversation_id)).first()
     if row is None:
         raise message_not_found()

@@ -41,7 +41,7 @@ async def membership(chat_id: str, user_id: uuid.UUID, *, lock: bool = False) ->
     ``lock=True`` (inside a unit of work) also locks the chat row, serialising sends and membership changes. The lock
     is ``FOR NO KEY UPDATE``: it does not block the key-share locks that inserting rows referencing the chat takes
     (a read marker moving at the same time), which ``FOR UPDATE`` would, and could deadlock with."""
-    parsed = require_id(chat_id, chat_not_found(chat_id))
+    parsed = require_id(chat_id, lambda: chat_not_found(chat_id))
     rows = await sql(_MEMBERSHIP + (" FOR NO KEY UPDATE OF c" if lock else ""), user_id, parsed)
     if not rows:
         raise chat_not_found(chat_id)

@@ -189,7 +189,7 @@ async def _reply_target(member: MembershipRow, reply_to_id: str | None) -> uuid.
 async def visible_message(member: MembershipRow, message_id: str) -> dict[str, Any]:
     """A message of the member's chat that they can see (sent after they joined, and not on hold unless they sent
     it), or 404."""
-    parsed = require_id(message_id, NotFound(f"There is no message {clipped(message_id)} in this chat."))
+    parsed = require_id(message_id, lambda: NotFound(f"There is no message {clipped(message_id)} in this chat."))
     rows = await sql(
         f"SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE id = {{}} AND chat = {{}} AND seq > {{}} "
         f"AND {SHOWN_TO_MEMBER}",

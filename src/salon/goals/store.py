@@ -76,7 +76,7 @@ class Seen:
 
 async def see_goal(goal_id: str, viewer_id: uuid.UUID, *, lock: bool = False) -> Seen:
     """The goal if the viewer may see it, else 404 (also for a malformed id). ``lock`` locks the goal row."""
-    parsed = require_id(goal_id, not_found(goal_id))
+    parsed = require_id(goal_id, lambda: not_found(goal_id))
     goals = await sql(f"SELECT {GOAL_COLUMNS} FROM goals g WHERE g.id = {{}} {'FOR UPDATE' if lock else ''}", parsed)
     if not goals:
         raise not_found(goal_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from uuid_utils.compat import uuid7
 
@@ -19,9 +20,9 @@ def parse_id(value: str) -> uuid.UUID | None:
         return None
 
 
-def require_id(value: str, error: Exception) -> uuid.UUID:
-    """``parse_id``, raising ``error`` (the caller's 404 or 422) when ``value`` is not an id."""
+def require_id(value: str, error: Callable[[], Exception]) -> uuid.UUID:
+    """``parse_id``, raising ``error()`` (the caller's 404 or 422, made only then) when ``value`` is not an id."""
     parsed = parse_id(value)
     if parsed is None:
-        raise error
+        raise error()
     return parsed

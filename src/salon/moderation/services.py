@@ -84,7 +84,7 @@ async def report(viewer: Viewer, body: ReportCreate, settings: Settings) -> Repo
 async def _reportable(viewer: Viewer, subject_type: str, subject_id: str) -> tuple[uuid.UUID, uuid.UUID | None]:
     """The subject's id and author, when the reporter can see it; 404 otherwise."""
     missing = NotFound(f"There is no {subject_type} {clipped(subject_id)!r} that you can see.")
-    parsed = require_id(subject_id, missing)
+    parsed = require_id(subject_id, lambda: missing)
     if subject_type == "post":
         row = await posts.visible_post_row(subject_id, viewer.uuid)
         author = row["author"]

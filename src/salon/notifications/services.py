@@ -172,7 +172,7 @@ async def mark_read(user_id: uuid.UUID, up_to_id: str) -> UnreadCount:
     """Move the read marker forward to ``up_to_id`` (never back, never past the newest notification); every
     device of the user is told with a ``notifications.read`` event."""
     up_to = "up_to_id must be the id of a notification (from GET /api/v1/notifications)."
-    target = require_id(up_to_id, ValidationFailed(up_to))
+    target = require_id(up_to_id, lambda: ValidationFailed(up_to))
     async with unit_of_work():
         newest = await _sql(
             "SELECT activity_id FROM notifications WHERE recipient = {} ORDER BY activity_id DESC LIMIT 1", user_id
