@@ -132,7 +132,7 @@ class _Chat:
     """One chat being written: its members' read markers move as they send and read."""
 
     def __init__(self, rows: ChatRows, rng: random.Random, chat_id: uuid.UUID, members: list[uuid.UUID]) -> None:
-        self.rows, self.rng, self.chat_id, self.members = rows, rng, chat_id, members
+        self.rows, self.rng, self.chat_id = rows, rng, chat_id
         self.seq, self.last_id, self.read = 0, None, {member: (0, None) for member in members}
 
     def append(self, at: datetime, sender: uuid.UUID | None, content: str, system: SystemInfo | None = None) -> None:
@@ -164,11 +164,11 @@ def plan_chats(
     rng = random.Random(f"{seed}:chats")
     rows, keys = ChatRows(), set[str]()
     for index, followees in enumerate(following):
+        creator = user_ids[index]
         chats = [[other] for other in rng.sample(followees, min(len(followees), heavy_tailed(rng, per_user)))]
         if len(followees) >= 2 and rng.random() < group_share:
             chats.append(rng.sample(followees, min(len(followees), rng.randint(2, 7))))
         for invited in chats:
-            creator = user_ids[index]
             key = ":".join(sorted((str(creator), str(user_ids[invited[0]])))) if len(invited) == 1 else None
             if key is not None:
                 if key in keys:
