@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 
+from salon.ai.standin import sent_stamps
+
 AI_MESSAGE = "Tell me something about streaming replies. " * 6
 
 
@@ -72,21 +74,25 @@ async def _conversation(api: str, session: dict[str, str]) -> str:
 
 
 async def _ai_client(url: str, session: dict[str, str], until: float, pacing_ms: float, into: dict[str, list[float]]):
-    """Replies in the conversation at ``url``, one after another: at least one, and more until ``until``."""
+    """Replies in the conversation at ``url``, one after another: at least one, and more until ``until``.
+    ``added_ms``: how long after the stand-in sent a chunk it arrived here (the stand-in runs with ``--stamp``, on
+    this machine: one monotonic clock). ``gap_added_ms``: the inter-arrival beyond the stand-in's pacing, which also
+    counts the stand-in's own lateness (what earlier runs reported as ``added_ms``)."""
     async with httpx.AsyncClient(timeout=600, headers=_auth(session)) as client:
         while True:
             sent = time.monotonic()
             previous = None
             async with client.stream("POST", url, json={"content": AI_MESSAGE}) as response:
-                async for event, _ in sse_frames(response):
+                async for event, data in sse_frames(response):
                     now = time.monotonic()
                     if event == "ai_chunk":
+                        into["added_ms"].extend((now - stamp) * 1000 for stamp in sent_stamps(data))
                         if previous is None:
                             into["first_chunk_ms"].append((now - sent) * 1000)
                         else:
                             gap = (now - previous) * 1000
                             into["inter_arrival_ms"].append(gap)
-                            into["added_ms"].append(max(0.0, gap - pacing_ms))
+                            into["gap_added_ms"].append(max(0.0, gap - pacing_ms))
                         previous = now
                     elif event == "error":
                         into["errors"].append(1)
@@ -142,15 +148,16 @@ async def probe_ai_chunks(
     load: tuple[str, int, float] | None = None,
 ) -> dict[str, Any]:
     """Time each chunk of AI replies on ``clients`` streams of our own: client-side time to first chunk, inter-arrival,
-    and the latency added to each chunk beyond the stand-in's pacing. With ``load`` = ``(metrics url, replies,
-    patience)``, timing starts ``delay`` seconds after that many replies are in flight (``wait_for_load``)."""
+    and the latency added to each chunk after the stand-in sent it (see ``_ai_client``). With ``load`` =
+    ``(metrics url, replies, patience)``, timing starts ``delay`` seconds after that many replies are in flight
+    (``wait_for_load``)."""
     async with httpx.AsyncClient(timeout=60) as client:
         sessions = [await sign_in(client, api, 10 + n, password) for n in range(clients)]
     urls = [await _conversation(api, session) for session in sessions]
     waited = await wait_for_load(*load) if load else {}
     await asyncio.sleep(delay)
-    into: dict[str, list[float]] = {"first_chunk_ms": [], "inter_arrival_ms": [], "added_ms": [], "stream_ms": [],
-                                    "errors": []}  # fmt: skip
+    into: dict[str, list[float]] = {"first_chunk_ms": [], "inter_arrival_ms": [], "added_ms": [], "gap_added_ms": [],
+                                    "stream_ms": [], "errors": []}  # fmt: skip
     until = time.monotonic() + max(1.0, seconds - delay)
     await asyncio.gather(*(_ai_client(url, s, until, pacing_ms, into) for url, s in zip(urls, sessions, strict=True)))
     timed = {name: percentiles(values) for name, values in into.items() if name != "errors"}

@@ -81,8 +81,8 @@ def probe_lines(results: list[Result]) -> list[str]:
     for r in results:
         if r.probe:
             lines.append(f"- `{r.name}` probe: {json.dumps(r.probe, sort_keys=True)}")
-        trends = ("server_first_token_ms", "headers_ms", "chunks", "refresh_ms", "search_posts_ms", "search_users_ms",
-                  "search_hashtags_ms")  # fmt: skip
+        trends = ("server_first_token_ms", "headers_ms", "chunks", "added_ms", "refresh_ms", "search_posts_ms",
+                  "search_users_ms", "search_hashtags_ms")  # fmt: skip
         extra = {key: r.metrics[key] for key in trends if key in r.metrics}
         if extra:
             compact = {
@@ -100,10 +100,14 @@ HELD_PEAK_RSS_MIB = 1536.0
 
 def held_line(results: list[Result], counts: list[int]) -> str | None:
     """Of the ``ai_stream_30ms`` runs (one per count in ``counts``), which held: probe p99 added per chunk under
-    ``HELD_ADDED_P99_MS``, no errors (k6's or the probe's) and peak RSS under ``HELD_PEAK_RSS_MIB``."""
+    ``HELD_ADDED_P99_MS``, no errors (k6's or the probe's) and peak RSS under ``HELD_PEAK_RSS_MIB``. Beside each
+    count, the p99 the SDK alone added per chunk at that count (its ``added_ms``), where it was measured."""
     verdicts = []
+    sdk_p99: dict[int, float | None] = {}
     for r in results:
         name, _, count = r.name.partition("@")
+        if name == "reference_sdk_200x30ms" and r.status == "ok":
+            sdk_p99[int(count or counts[0])] = r.metrics.get("added_ms", {}).get("p(99)")
         if name != "ai_stream_30ms" or r.status != "ok":
             continue
         p99 = r.probe.get("added_ms", {}).get("p99")
@@ -113,7 +117,11 @@ def held_line(results: list[Result], counts: list[int]) -> str | None:
     if not verdicts:
         return None
     most = max((count for count, held, _ in verdicts if held), default=None)
-    tried = ", ".join(f"{count}: {'held' if held else 'not held'} (p99 {_ms(p99)} ms)" for count, held, p99 in verdicts)
+    tried = ", ".join(
+        f"{count}: {'held' if held else 'not held'} (p99 {_ms(p99)} ms"
+        + (f"; the SDK alone {_ms(sdk_p99[count])} ms)" if sdk_p99.get(count) is not None else ")")
+        for count, held, p99 in verdicts
+    )
     verdict = f"up to **{most}** streams" if most is not None else "**none** of the counts tried"
     return (
         f"- Paced AI streams held (probe p99 added per chunk < {HELD_ADDED_P99_MS:.0f} ms, no errors, peak RSS < "

@@ -257,6 +257,8 @@ class Bench:
         self.procs.stop("standin")
         command = [sys.executable, "-m", "salon.ai.standin", "--host", HOST, "--port", str(self.standin_port),
                    "--chunks", str(chunks), "--delay-ms", str(delay_ms)]  # fmt: skip
+        if delay_ms:  # paced: each chunk carries its send time, so the probe times what comes after the stand-in
+            command.append("--stamp")
         self.procs.start("standin", command, self.env)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

@@ -6,7 +6,9 @@ server of ours, a one-turn conversation. ``--vus`` loops stream one reply each a
 seconds (a stream started in time may finish after it), on uvloop as salon's Granian workers are. The summary is
 written in the shape of a k6 summary (``streams`` count, ``stream_ms`` and ``added_ms_per_chunk`` trends,
 ``stream_errors`` rate), so the runner reads it like the others. ``added_ms_per_chunk`` is what a stream took beyond
-the stand-in's own pacing (``--pacing-ms``), spread over its chunks, as benchmarks/k6/ai_stream.js computes it.
+the stand-in's own pacing (``--pacing-ms``), spread over its chunks, as benchmarks/k6/ai_stream.js computes it;
+``added_ms`` is each chunk's time from the stand-in's send to here, when the stand-in stamps its chunks (``--stamp``),
+as the AI chunk probe times salon's (benchmarks/probes.py).
 
     python benchmarks/sdk_reference.py --base-url http://127.0.0.1:8012 --vus 64 --duration 15 --out summary.json
 """
@@ -26,6 +28,7 @@ from google import genai
 from google.genai import types
 
 from salon.ai.provider import sdk_clients
+from salon.ai.standin import sent_stamps
 
 MODEL = "gemini-2.5-flash"
 
@@ -46,12 +49,14 @@ def trend(values: list[float]) -> dict[str, float | None]:
     return {"med": statistics.median(ordered), "p(95)": at(0.95), "p(99)": at(0.99)}
 
 
-async def stream_one(client: genai.Client, chunks: int) -> None:
+async def stream_one(client: genai.Client, chunks: int, added_per_chunk: list[float]) -> None:
     contents = [types.Content(role="user", parts=[types.Part(text=message(chunks))])]
     received = 0
     async for chunk in await client.aio.models.generate_content_stream(model=MODEL, contents=contents):
         if chunk.text:
             received += 1
+            now = time.monotonic()
+            added_per_chunk.extend((now - sent) * 1000 for sent in sent_stamps(chunk.text))
     if received != chunks:
         raise RuntimeError(f"got {received} chunks, expected {chunks}")
 
@@ -62,6 +67,7 @@ async def run(base_url: str, vus: int, duration: float, chunks: int, pacing_ms: 
     next_client = itertools.cycle(clients).__next__
     durations: list[float] = []
     added: list[float] = []
+    added_per_chunk: list[float] = []  # from a ``--stamp`` stand-in's send times
     errors = 0
     deadline = time.monotonic() + duration
 
@@ -70,7 +76,7 @@ async def run(base_url: str, vus: int, duration: float, chunks: int, pacing_ms: 
         while time.monotonic() < deadline:
             started = time.perf_counter()
             try:
-                await stream_one(next_client(), chunks)
+                await stream_one(next_client(), chunks, added_per_chunk)
             except Exception:
                 errors += 1
                 continue
@@ -88,6 +94,7 @@ async def run(base_url: str, vus: int, duration: float, chunks: int, pacing_ms: 
             "stream_errors": {"values": {"rate": errors / attempts if attempts else 0.0}},
             "stream_ms": {"values": trend(durations)},
             "added_ms_per_chunk": {"values": trend(added)},
+            "added_ms": {"values": trend(added_per_chunk)},
         }
     }
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from salon.ai.standin import GeminiStandIn, schema_answer
+import asyncio
+import json
+import time
+
+import httpx
+
+from salon.ai.standin import SENT_STAMP, GeminiStandIn, echo_reply, schema_answer, sent_stamps
 from salon.moderation import screening
 from salon.moderation.schemas import Verdict
 
@@ -27,3 +33,66 @@ def test_schema_answer_covers_every_gemini_type() -> None:
     }
 
     assert schema_answer(schema) == {"tags": ["a"], "count": 0, "ok": True, "nested": {"why": "stand-in answer"}}
+
+
+async def _stream_frames(url: str, text: str, *, stall_after_first: float = 0.0) -> list[tuple[float, str]]:
+    """``(arrival time.monotonic(), text)`` of each chunk of one streamed answer, read off the wire. With
+    ``stall_after_first``, the event loop (the stand-in's too) is blocked that long after the first chunk."""
+    body = {"contents": [{"role": "user", "parts": [{"text": text}]}]}
+    frames = []
+    async with (
+        httpx.AsyncClient(timeout=10) as client,
+        client.stream("POST", f"{url}/v1beta/models/m:streamGenerateContent?alt=sse", json=body) as response,
+    ):
+        async for line in response.aiter_lines():
+            if line.startswith("data: "):
+                parts = json.loads(line[6:])["candidates"][0]["content"]["parts"]
+                frames.append((time.monotonic(), "".join(part["text"] for part in parts)))
+                if len(frames) == 1:
+                    time.sleep(stall_after_first)
+    return frames
+
+
+async def test_stamped_chunks_carry_the_time_they_were_sent() -> None:
+    server = GeminiStandIn(chunks=6, delay=0.02, stamp=True)
+    url = await server.start()
+    try:
+        started = time.monotonic()
+        frames = await _stream_frames(url, "a message long enough for six chunks")
+    finally:
+        await server.stop()
+
+    stamps = [sent_stamps(text) for _, text in frames]
+    assert [len(found) for found in stamps] == [1] * 6
+    for index, ((arrived, _), (sent,)) in enumerate(zip(frames, stamps, strict=True)):
+        assert started + (index + 1) * 0.02 - 0.002 <= sent <= arrived  # chunk i is due (i + 1) delays in
+    texts = [SENT_STAMP.sub("", text).removeprefix(" ") for _, text in frames]
+    assert "".join(texts) == echo_reply({"contents": [{"parts": [{"text": "a message long enough for six chunks"}]}]})
+
+
+async def test_a_late_chunk_does_not_delay_the_ones_after_it() -> None:
+    # The pacing is an absolute schedule: chunk i is due (i + 1) delays after the headers, however late the one before
+    # it went out (a real model's tokens do not wait for a busy reader of the stand-in's machine).
+    server = GeminiStandIn(chunks=6, delay=0.02, stamp=True)
+    url = await server.start()
+    try:
+        started = time.monotonic()
+        frames = await _stream_frames(url, "a message long enough for six chunks", stall_after_first=0.08)
+    finally:
+        await server.stop()
+
+    (last_sent,) = sent_stamps(frames[-1][1])
+    assert last_sent - started < 6 * 0.02 + 0.04  # a schedule relative to the late chunk would be 0.08 s behind
+
+
+async def test_many_paced_streams_each_get_every_chunk_in_order() -> None:
+    server = GeminiStandIn(chunks=8, delay=0.005)
+    url = await server.start()
+    try:
+        answers = await asyncio.gather(*(_stream_frames(url, f"stream {n}") for n in range(40)))
+    finally:
+        await server.stop()
+
+    for n, frames in enumerate(answers):
+        assert len(frames) == 8
+        assert "".join(text for _, text in frames) == echo_reply({"contents": [{"parts": [{"text": f"stream {n}"}]}]})

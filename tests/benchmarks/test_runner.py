@@ -54,3 +54,10 @@ def test_the_verdict_says_when_nothing_held_and_is_absent_without_paced_runs() -
     single = Result("ai_stream_30ms", "ok", probe={"added_ms": {"p99": 5.0}})
     assert "up to **500** streams" in (held_line([single], [500]) or "")
     assert held_line([Result("feed_ranked", "ok")], [500]) is None
+
+
+def test_the_verdict_gives_the_sdk_alone_figure_beside_each_count() -> None:
+    sdk = Result("reference_sdk_200x30ms@250", "ok", metrics={"added_ms": {"p(99)": 61.3}})
+    line = held_line([_paced(100, 12.0), sdk, _paced(250, 80.0)], [100, 250]) or ""
+    assert "100: held (p99 12.0 ms)" in line
+    assert "250: not held (p99 80.0 ms; the SDK alone 61.3 ms)" in line

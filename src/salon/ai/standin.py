@@ -6,7 +6,11 @@ One implementation serves three purposes:
   at it, so the whole provider path (SDK, HTTP, SSE parsing, retries) runs exactly as it does against Google;
 - the **tests**, which script its answers (429 / 500 before the first chunk, 500 mid-stream, chunk count, delay) and
   read back the requests it received;
-- the **benchmarks**: ``python -m salon.ai.standin --port 9100 --chunks 20 --delay-ms 30``.
+- the **benchmarks**: ``python -m salon.ai.standin --port 9100 --chunks 20 --delay-ms 30 [--stamp]``. A real Gemini
+  spends none of our CPU; this one shares the machine with what it measures, so its streaming path is lean (frames
+  encoded before the first is sent, one timer for every paced stream, uvloop) and its pacing is an absolute schedule,
+  so its own lag never accumulates. ``--stamp`` starts every chunk's text with the time it was sent
+  (``[sent <time.monotonic()>]``): a client on the same machine reads the latency added after the upstream from it.
 
 It answers ``POST /{v1,v1beta}/models/{model}:streamGenerateContent?alt=sse`` with ``data: {...}`` frames (each a
 ``GenerateContentResponse``; the last carries ``finishReason: STOP`` and ``usageMetadata``), and
@@ -18,12 +22,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import heapq
+import itertools
 import json
 import re
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import uvloop
 
 ROUTE = re.compile(r"^/(?:v1|v1beta)/models/(?P<model>[^/:?]+):(?P<method>streamGenerateContent|generateContent)")
 STATUS_NAMES = {
@@ -36,6 +45,11 @@ STATUS_NAMES = {
 REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
            503: "Service Unavailable"}  # fmt: skip
 MAX_BODY = 16 * 1024 * 1024
+# An unpaced stream waits for its client only when this much is still unsent (a slow reader).
+WRITE_BUFFER_LIMIT = 64 * 1024
+# ``--stamp``: the placeholder each chunk's frame carries until it is sent, and what replaces it.
+SENT_PLACEHOLDER = "{sent-at}"
+SENT_STAMP = re.compile(r"\[sent (\d+\.\d+)\]")
 # asyncio's default listen backlog is 100: a benchmark's 2,000 replies connecting at once overflowed it, and each SYN
 # the kernel dropped cost its reply a 1 s (then 3 s, 7 s...) retransmission before the stand-in saw it.
 LISTEN_BACKLOG = 4096
@@ -122,6 +136,11 @@ def split_text(text: str, pieces: int) -> list[str]:
     return parts
 
 
+def sent_stamps(text: str) -> list[float]:
+    """The send times (``time.monotonic()``) a ``--stamp`` stand-in put in ``text``: one per chunk it carries."""
+    return [float(stamp) for stamp in SENT_STAMP.findall(text)]
+
+
 def estimate_tokens(text: str) -> int:
     return max(1, (len(text) + 3) // 4) if text else 0
 
@@ -134,10 +153,12 @@ class GeminiStandIn:
     chunks: int = 4
     delay: float = 0.0
     model_version: str = "salon-standin"
+    stamp: bool = False  # start each chunk's text with ``[sent <time.monotonic()>]`` (benchmarks)
     requests: deque[RecordedRequest] = field(default_factory=lambda: deque(maxlen=1000))  # the most recent ones
     answers: deque[Answer] = field(default_factory=deque)
     _server: asyncio.Server | None = None
     _connections: set[asyncio.StreamWriter] = field(default_factory=set)
+    _pacer: _Pacer | None = None
 
     def script(self, *answers: Answer) -> None:
         self.answers.extend(answers)
@@ -214,21 +235,30 @@ class GeminiStandIn:
         self, writer: asyncio.StreamWriter, parts: list[str], usage: dict[str, int], answer: Answer
     ) -> bool:
         delay = self.delay if answer.delay is None else answer.delay
+        if self.stamp:
+            parts = [f"[sent {SENT_PLACEHOLDER}] {part}" for part in parts]
+        last = len(parts) - 1
+        frames = [
+            _sse(self._frame(part, usage if i == last else None, final=i == last)) for i, part in enumerate(parts)
+        ]
+        failing = answer.fail_after is not None and answer.fail_after < len(frames)
+        if failing:
+            frames[answer.fail_after :] = [_sse(_error_body(answer.fail_status, "scripted failure mid-stream"))]
         writer.write(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n"
             b"cache-control: no-cache\r\n\r\n"
         )
-        for index, part in enumerate(parts):
-            if answer.fail_after is not None and index == answer.fail_after:
-                await _send_chunk(writer, _sse(_error_body(answer.fail_status, "scripted failure mid-stream")))
-                await _send_chunk(writer, b"")
-                return False
-            if delay:
-                await asyncio.sleep(delay)
-            last = index == len(parts) - 1
-            await _send_chunk(writer, _sse(self._frame(part, usage if last else None, final=last)))
-        await _send_chunk(writer, b"")
-        return True
+        stream = _PacedStream(writer, frames, self.stamp, keep_open=not failing)
+        if not delay:
+            while not stream.done.done():
+                stream.send_next()
+                if writer.transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
+                    await writer.drain()
+            return await stream.done
+        if self._pacer is None or self._pacer.loop is not asyncio.get_running_loop():
+            self._pacer = _Pacer()
+        self._pacer.add(stream, delay)
+        return await stream.done
 
     def _frame(self, text: str, usage: dict[str, int] | None, *, final: bool) -> dict[str, Any]:
         candidate: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
@@ -248,9 +278,70 @@ def _sse(payload: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\r\n\r\n"
 
 
-async def _send_chunk(writer: asyncio.StreamWriter, data: bytes) -> None:
-    writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-    await writer.drain()
+class _PacedStream:
+    """One streamed answer: its frames, sent one by one (each an HTTP chunk), then the last, empty chunk. ``done``
+    says whether the connection stays open for the next request (not after a scripted failure or when the client went
+    away)."""
+
+    def __init__(self, writer: asyncio.StreamWriter, frames: list[bytes], stamp: bool, *, keep_open: bool) -> None:
+        self.writer, self.frames, self.stamp, self.keep_open = writer, frames, stamp, keep_open
+        self.sent = 0
+        self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def send_next(self) -> None:
+        transport = self.writer.transport
+        if transport.is_closing():  # the client went away: nothing more to send, and the connection is done
+            self.done.set_result(False)
+            return
+        frame = self.frames[self.sent]
+        if self.stamp:
+            frame = frame.replace(SENT_PLACEHOLDER.encode(), f"{time.monotonic():.6f}".encode(), 1)
+        self.sent += 1
+        ending = b"0\r\n\r\n" if self.sent == len(self.frames) else b""
+        transport.write(b"%x\r\n%s\r\n%s" % (len(frame), frame, ending))
+        if ending:
+            self.done.set_result(self.keep_open)
+
+
+class _Pacer:
+    """Sends the chunks of every paced stream from one timer. Chunk ``i`` (from 0) of a stream is due
+    ``(i + 1) * delay`` after its headers: an absolute schedule, so a late chunk does not delay the ones after it.
+    Each tick sends every chunk due within ``QUANTUM``. A timer and a task switch per chunk cost the stand-in most of
+    a core at 2,000 streams of 30 ms chunks, on the machine it is measuring. A slow reader is not waited for: an
+    answer is a few kB."""
+
+    QUANTUM = 0.001
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.due: list[tuple[float, int, float, _PacedStream]] = []  # (when, tie-breaker, delay, stream)
+        self.order = itertools.count()
+        self.timer: asyncio.TimerHandle | None = None
+        self.timer_at = 0.0
+
+    def add(self, stream: _PacedStream, delay: float) -> None:
+        self._push(self.loop.time() + delay, delay, stream)
+
+    def _push(self, when: float, delay: float, stream: _PacedStream) -> None:
+        heapq.heappush(self.due, (when, next(self.order), delay, stream))
+        if self.timer is None or when < self.timer_at:
+            if self.timer is not None:
+                self.timer.cancel()
+            self._wake_at(when)
+
+    def _tick(self) -> None:
+        self.timer = None
+        horizon = self.loop.time() + self.QUANTUM
+        while self.due and self.due[0][0] <= horizon:
+            when, _, delay, stream = heapq.heappop(self.due)
+            stream.send_next()
+            if not stream.done.done():
+                heapq.heappush(self.due, (when + delay, next(self.order), delay, stream))
+        if self.due:
+            self._wake_at(self.due[0][0])
+
+    def _wake_at(self, when: float) -> None:
+        self.timer, self.timer_at = self.loop.call_at(when, self._tick), when
 
 
 async def _send_json(writer: asyncio.StreamWriter, status: int, payload: dict[str, Any]) -> None:
@@ -280,7 +371,7 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[st
 
 
 async def _serve_forever(args: argparse.Namespace) -> None:
-    standin = GeminiStandIn(chunks=args.chunks, delay=args.delay_ms / 1000)
+    standin = GeminiStandIn(chunks=args.chunks, delay=args.delay_ms / 1000, stamp=args.stamp)
     url = await standin.start(args.host, args.port)
     print(f"Gemini stand-in listening on {url} ({args.chunks} chunks, {args.delay_ms} ms apart)", flush=True)
     try:
@@ -295,9 +386,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=9100)
     parser.add_argument("--chunks", type=int, default=20)
     parser.add_argument("--delay-ms", type=float, default=0.0)
+    parser.add_argument("--stamp", action="store_true", help="start each chunk's text with the time it was sent")
     args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve_forever(args))
+        uvloop.run(_serve_forever(args))
 
 
 if __name__ == "__main__":
