@@ -134,7 +134,8 @@ async def wait_for_load(metrics_url: str, replies: int, patience: float) -> dict
             if in_flight >= replies:
                 break
             await asyncio.sleep(0.5)
-    return {"waited_for_load_s": round(time.monotonic() - started, 1), "replies_in_flight_at_start": in_flight}
+    return {"waited_for_load_s": round(time.monotonic() - started, 1), "replies_in_flight_at_start": in_flight,
+            "replies_wanted": replies}  # fmt: skip
 
 
 async def probe_ai_chunks(

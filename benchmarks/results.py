@@ -86,7 +86,7 @@ def probe_lines(results: list[Result]) -> list[str]:
         extra = {key: r.metrics[key] for key in trends if key in r.metrics}
         if extra:
             compact = {
-                k: {s: round(v, 1) for s, v in vals.items() if s in ("med", "p(95)", "p(99)")}
+                k: {s: round(v, 1) for s, v in vals.items() if s in ("med", "p(95)", "p(99)") and v is not None}
                 for k, vals in extra.items()
             }
             lines.append(f"- `{r.name}` k6 trends: {json.dumps(compact, sort_keys=True)}")
@@ -100,33 +100,37 @@ HELD_PEAK_RSS_MIB = 1536.0
 
 def held_line(results: list[Result], counts: list[int]) -> str | None:
     """Of the ``ai_stream_30ms`` runs (one per count in ``counts``), which held: probe p99 added per chunk under
-    ``HELD_ADDED_P99_MS``, no errors (k6's or the probe's) and peak RSS under ``HELD_PEAK_RSS_MIB``. Beside each
-    count, the p99 the SDK alone added per chunk at that count (its ``added_ms``), where it was measured."""
-    verdicts = []
+    ``HELD_ADDED_P99_MS``, no errors (k6's or the probe's) and peak RSS under ``HELD_PEAK_RSS_MIB``, timed while the
+    load was on. Beside each count, the p99 the SDK alone added per chunk at that count, where it was measured."""
     sdk_p99: dict[int, float | None] = {}
+    verdicts: list[tuple[int, bool, str]] = []
     for r in results:
-        name, _, count = r.name.partition("@")
+        name, _, suffix = r.name.partition("@")
+        count = int(suffix or counts[0])
         if name == "reference_sdk_200x30ms" and r.status == "ok":
-            sdk_p99[int(count or counts[0])] = r.metrics.get("added_ms", {}).get("p(99)")
-        if name != "ai_stream_30ms" or r.status != "ok":
-            continue
-        p99 = r.probe.get("added_ms", {}).get("p99")
-        held = (p99 is not None and p99 < HELD_ADDED_P99_MS and r.errors == 0 and not r.probe.get("errors")
-                and r.peak_rss_mib < HELD_PEAK_RSS_MIB)  # fmt: skip
-        verdicts.append((int(count or counts[0]), held, p99))
+            sdk_p99[count] = r.metrics.get("added_ms", {}).get("p(99)")
+        elif name == "ai_stream_30ms" and r.status == "ok":
+            verdicts.append((count, *_paced_verdict(r, sdk_p99.get(count))))
     if not verdicts:
         return None
     most = max((count for count, held, _ in verdicts if held), default=None)
-    tried = ", ".join(
-        f"{count}: {'held' if held else 'not held'} (p99 {_ms(p99)} ms"
-        + (f"; the SDK alone {_ms(sdk_p99[count])} ms)" if sdk_p99.get(count) is not None else ")")
-        for count, held, p99 in verdicts
-    )
+    tried = ", ".join(f"{count}: {outcome}" for count, _, outcome in verdicts)
     verdict = f"up to **{most}** streams" if most is not None else "**none** of the counts tried"
     return (
         f"- Paced AI streams held (probe p99 added per chunk < {HELD_ADDED_P99_MS:.0f} ms, no errors, peak RSS < "
         f"{HELD_PEAK_RSS_MIB / 1024:.1f} GiB): {verdict}. {tried}."
     )
+
+
+def _paced_verdict(r: Result, sdk_p99: float | None) -> tuple[bool, str]:
+    in_flight, wanted = r.probe.get("replies_in_flight_at_start", 0), r.probe.get("replies_wanted", 0)
+    if in_flight < wanted:  # the probe gave up waiting for the load: it timed a server that was not under it
+        return False, f"not measured: the probe never saw the load ({in_flight} of {wanted} replies in flight)"
+    p99 = r.probe.get("added_ms", {}).get("p99")
+    held = (p99 is not None and p99 < HELD_ADDED_P99_MS and r.errors == 0 and not r.probe.get("errors")
+            and r.peak_rss_mib < HELD_PEAK_RSS_MIB)  # fmt: skip
+    beside = f"; the SDK alone {_ms(sdk_p99)} ms" if sdk_p99 is not None else ""
+    return held, f"{'held' if held else 'not held'} (p99 {_ms(p99)} ms{beside})"
 
 
 def machine() -> str:

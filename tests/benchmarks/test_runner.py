@@ -61,3 +61,12 @@ def test_the_verdict_gives_the_sdk_alone_figure_beside_each_count() -> None:
     line = held_line([_paced(100, 12.0), sdk, _paced(250, 80.0)], [100, 250]) or ""
     assert "100: held (p99 12.0 ms)" in line
     assert "250: not held (p99 80.0 ms; the SDK alone 61.3 ms)" in line
+
+
+def test_a_count_whose_probe_never_saw_the_load_is_not_held() -> None:
+    # At 2,000 streams the probe may give up waiting for the load and time an idle server: fast, and meaningless.
+    probe = {"added_ms": {"p99": 4.2}, "replies_in_flight_at_start": 0, "replies_wanted": 1800}
+    idle = Result("ai_stream_30ms@2000", "ok", peak_rss_mib=700.0, probe=probe)
+    line = held_line([_paced(100, 12.0), idle], [100, 2000]) or ""
+    assert "up to **100** streams" in line
+    assert "2000: not measured: the probe never saw the load (0 of 1800 replies in flight)" in line

@@ -9,8 +9,8 @@ from benchmarks.sdk_reference import run
 from salon.ai.standin import GeminiStandIn
 
 
-async def _run_against(standin_chunks: int, **options: Any) -> dict[str, Any]:
-    server = GeminiStandIn(chunks=standin_chunks)
+async def _run_against(standin_chunks: int, *, stamp: bool = False, **options: Any) -> dict[str, Any]:
+    server = GeminiStandIn(chunks=standin_chunks, delay=0.01 if stamp else 0.0, stamp=stamp)
     url = await server.start()
     try:
         return (await run(url, **options))["metrics"]  # type: ignore[no-any-return]
@@ -31,3 +31,11 @@ async def test_a_stream_with_the_wrong_number_of_chunks_is_an_error() -> None:
 
     assert metrics["streams"]["values"]["count"] == 0
     assert metrics["stream_errors"]["values"]["rate"] == 1.0
+
+
+async def test_times_each_chunk_from_a_stamping_stand_in_and_only_then() -> None:
+    stamped = await _run_against(5, stamp=True, vus=2, duration=0.2, chunks=5, pacing_ms=10)
+    plain = await _run_against(5, vus=2, duration=0.2, chunks=5)
+
+    assert 0 <= stamped["added_ms"]["values"]["p(99)"] < 1000
+    assert "added_ms" not in plain
