@@ -77,7 +77,7 @@ async def test_a_burst_of_chunks_goes_to_valkey_in_one_round_trip(
     client: httpx.AsyncClient, standin: GeminiStandIn, valkey_log: ValkeyLog
 ) -> None:
     message_id = str(new_id())
-    writer = streams.FrameWriter(message_id)
+    writer = streams.FrameWriter(message_id, after="0-0")
 
     with valkey_log.measuring():
         for index in range(10):  # as the SDK yields chunks it had already received: no await in between
@@ -92,7 +92,7 @@ async def test_chunks_written_while_a_write_is_in_flight_go_together_in_the_next
     client: httpx.AsyncClient, standin: GeminiStandIn, valkey_log: ValkeyLog
 ) -> None:
     message_id = str(new_id())
-    writer = streams.FrameWriter(message_id)
+    writer = streams.FrameWriter(message_id, after="0-0")
 
     with valkey_log.measuring():
         writer.write("ai_chunk", schemas.AiChunk(delta="a", index=0))
@@ -110,7 +110,7 @@ async def test_the_chunks_of_many_replies_written_at_once_share_one_round_trip(
     client: httpx.AsyncClient, standin: GeminiStandIn, valkey_log: ValkeyLog
 ) -> None:
     # A round trip (and a pooled connection) per reply's write exhausted the pool at 2,000 concurrent replies.
-    writers = [streams.FrameWriter(str(new_id())) for _ in range(20)]
+    writers = [streams.FrameWriter(str(new_id()), after="0-0") for _ in range(20)]
 
     with valkey_log.measuring():
         for writer in writers:
@@ -148,7 +148,7 @@ async def test_a_failed_chunk_write_stops_the_writer_and_says_why(
 ) -> None:
     message_id = str(new_id())
     await valkey.client().set(streams.stream_key(message_id), "not a stream")  # XADD answers WRONGTYPE
-    writer = streams.FrameWriter(message_id)
+    writer = streams.FrameWriter(message_id, after="0-0")
 
     writer.write("ai_chunk", schemas.AiChunk(delta="lost", index=0))
     with pytest.raises(Exception, match="WRONGTYPE"):

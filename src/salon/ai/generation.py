@@ -112,6 +112,7 @@ class Generation:
     context_budget: int
     context_turns: int
     stream_retention: int
+    start_entry: str  # the id of the reply's ``ai_start`` frame: its chunks' ids follow it
     parts: list[str] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
     first_token_ms: int | None = None
@@ -121,7 +122,7 @@ class Generation:
     chunks: streams.FrameWriter = field(init=False)
 
     def __post_init__(self) -> None:
-        self.chunks = streams.FrameWriter(self.id)
+        self.chunks = streams.FrameWriter(self.id, after=self.start_entry)
 
     @property
     def id(self) -> str:

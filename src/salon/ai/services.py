@@ -187,7 +187,7 @@ async def start_reply(viewer: Viewer, conversation_id: str, content: str, settin
             conversation_id=str(conversation["id"]), user_message=store.to_message(user_row),
             ai_message_id=str(ai_message_id),
         )  # fmt: skip
-        await streams.append(str(ai_message_id), "ai_start", start, retention=streams.LIVE_TTL_SECONDS)
+        start_entry = await streams.append(str(ai_message_id), "ai_start", start, retention=streams.LIVE_TTL_SECONDS)
     except BaseException:
         await generation.release(str(conversation["id"]), str(ai_message_id))
         raise
@@ -199,6 +199,7 @@ async def start_reply(viewer: Viewer, conversation_id: str, content: str, settin
             context_budget=settings.ai_context_token_budget,
             context_turns=settings.ai_context_max_turns,
             stream_retention=settings.ai_stream_retention_seconds,
+            start_entry=start_entry,
         )
     )
     return ai_message_id

@@ -6,12 +6,13 @@ also the SSE ``id:``) and then follow it live with ``XREAD BLOCK``. A finished s
 ``SALON_AI_STREAM_RETENTION_SECONDS`` so a client that refreshes can still replay it.
 
 While the reply is produced by this process (the usual case: the generation task runs where the message was sent),
-readers here do not poll Valkey: ``open_local`` registers the reply and ``append`` hands each frame, once it is in the
-stream, to this process's readers as well. A reader subscribes before it reads the backlog (``XRANGE``), so nothing
-falls between the two, and drops what it already sent. That keeps Valkey connections and round trips independent of
-the number of readers (a blocking ``XREAD`` holds a connection per reader: 2,000 streams meant 2,000 connections).
-A reader that falls behind, or outlives the local producer without seeing the terminal frame, goes back to the
-stream.
+readers here do not poll Valkey: ``open_local`` registers the reply, ``FrameWriter`` hands each chunk to this
+process's readers as it writes it (with the entry id it gave it), and ``append`` hands over a frame once it is in the
+stream. A reader subscribes before it reads the backlog (``XRANGE``, through the same shared pipeline as the writes),
+so nothing falls between the two, and drops what it already sent. That keeps Valkey connections and round trips
+independent of the number of readers (a blocking ``XREAD`` holds a connection per reader: 2,000 streams meant 2,000
+connections). A reader that falls behind, or outlives the local producer without seeing the terminal frame, goes back
+to the stream.
 
 On shutdown (``salon.lib.shutdown``) a reader ends at once with an ``ai_reconnect`` frame (re-attach elsewhere with
 its ``id:`` as ``Last-Event-ID``), except while the reply is produced by this process: that reply is interrupted and
@@ -21,7 +22,6 @@ ends with its own terminal frame within moments, which the reader still delivers
 from __future__ import annotations
 
 import asyncio
-import functools
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -138,10 +138,17 @@ class FrameWriter:
     """Appends a reply's chunks in order without making the producer wait for each: a chunk goes into the pipeline
     the process's replies share (``valkey.submit``) as it is written, so the chunks that arrive while a pipeline is in
     flight, of this reply and of the others, go together in the next. A model that streams faster than Valkey answers
-    costs a round trip per burst, not per chunk."""
+    costs a round trip per burst, not per chunk.
 
-    def __init__(self, message_id: str) -> None:
+    The writer names its entries itself, following the ``ai_start`` frame's id (``after``): ``<ms>-<seq + 1>``,
+    ``<ms>-<seq + 2>``... So a chunk goes to this process's readers as it is written, not a Valkey round trip later
+    (under load, the wait for the shared pipeline was most of the latency a chunk gained in salon). A reader that
+    joins reads its backlog through the same pipeline, behind every chunk written before it subscribed
+    (``_entries_after``), so none falls between the two."""
+
+    def __init__(self, message_id: str, after: str) -> None:
         self.message_id = message_id
+        self._milliseconds, self._sequence = entry_key(after)
         self._last: asyncio.Future[list[Any]] | None = None
         self._error: BaseException | None = None
 
@@ -149,17 +156,18 @@ class FrameWriter:
         """Queue a frame (raises the error of an earlier write that failed: the stream has a gap from there on)."""
         if self._error is not None:
             raise self._error
+        self._sequence += 1
+        entry_id = f"{self._milliseconds}-{self._sequence}"
         payload = msgspec.json.encode(data).decode()
-        written = valkey_client.submit(("XADD", stream_key(self.message_id), "*", "event", event, "data", payload))
-        written.add_done_callback(functools.partial(self._written, event, payload))
+        written = valkey_client.submit(("XADD", stream_key(self.message_id), entry_id, "event", event, "data", payload))
+        written.add_done_callback(self._written)
         self._last = written
+        _deliver_locally(self.message_id, entry_id, event, payload)
 
-    def _written(self, event: str, payload: str, written: asyncio.Future[list[Any]]) -> None:
+    def _written(self, written: asyncio.Future[list[Any]]) -> None:
         error = written.exception()  # kept for write() and drain(): the producer stops at its next chunk
         if error is not None:
             self._error = self._error or error
-        else:
-            _deliver_locally(self.message_id, str(written.result()[0]), event, payload)
 
     async def drain(self) -> None:
         """Return once every frame written so far is in the stream; raise the error if a write failed. A cancelled
@@ -287,7 +295,9 @@ async def _follow_local(
 
 
 async def _entries_after(message_id: str, cursor: str) -> list[Frame]:
-    entries = await valkey_client.client().xrange(stream_key(message_id), min=f"({cursor}")
+    """The frames after ``cursor`` in the stream, read through the shared pipeline: behind every frame this process
+    wrote before asking (``FrameWriter`` hands its chunks to local readers before Valkey has them)."""
+    (entries,) = await valkey_client.pipelined(("XRANGE", stream_key(message_id), f"({cursor}", "+"))
     return [(entry_id, fields["event"], fields["data"]) for entry_id, fields in entries]
 
 
