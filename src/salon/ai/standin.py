@@ -49,6 +49,7 @@ MAX_BODY = 16 * 1024 * 1024
 WRITE_BUFFER_LIMIT = 64 * 1024
 # ``--stamp``: the placeholder each chunk's frame carries until it is sent, and what replaces it.
 SENT_PLACEHOLDER = "{sent-at}"
+_SENT_PLACEHOLDER = SENT_PLACEHOLDER.encode()
 SENT_STAMP = re.compile(r"\[sent (\d+\.\d+)\]")
 # asyncio's default listen backlog is 100: a benchmark's 2,000 replies connecting at once overflowed it, and each SYN
 # the kernel dropped cost its reply a 1 s (then 3 s, 7 s...) retransmission before the stand-in saw it.
@@ -295,7 +296,7 @@ class _PacedStream:
             return
         frame = self.frames[self.sent]
         if self.stamp:
-            frame = frame.replace(SENT_PLACEHOLDER.encode(), f"{time.monotonic():.6f}".encode(), 1)
+            frame = frame.replace(_SENT_PLACEHOLDER, b"%.6f" % time.monotonic(), 1)
         self.sent += 1
         ending = b"0\r\n\r\n" if self.sent == len(self.frames) else b""
         transport.write(b"%x\r\n%s\r\n%s" % (len(frame), frame, ending))
@@ -320,9 +321,7 @@ class _Pacer:
         self.timer_at = 0.0
 
     def add(self, stream: _PacedStream, delay: float) -> None:
-        self._push(self.loop.time() + delay, delay, stream)
-
-    def _push(self, when: float, delay: float, stream: _PacedStream) -> None:
+        when = self.loop.time() + delay
         heapq.heappush(self.due, (when, next(self.order), delay, stream))
         if self.timer is None or when < self.timer_at:
             if self.timer is not None:
