@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import statistics
 import time
@@ -27,7 +26,7 @@ import uvloop
 from google import genai
 from google.genai import types
 
-from salon.ai.provider import sdk_clients
+from salon.ai.provider import sdk_client
 from salon.ai.standin import sent_stamps
 
 MODEL = "gemini-2.5-flash"
@@ -62,9 +61,8 @@ async def stream_one(client: genai.Client, chunks: int, added_per_chunk: list[fl
 
 
 async def run(base_url: str, vus: int, duration: float, chunks: int, pacing_ms: float = 0.0) -> dict[str, object]:
-    # The SDK clients as salon's provider makes them (their connection limits, a pool per client, taken in turn).
-    http_clients, clients = sdk_clients("benchmark-key", base_url, timeout=600)
-    next_client = itertools.cycle(clients).__next__
+    # The SDK client as salon's provider makes it (its aiohttp session, no bound on connections).
+    http, client = sdk_client("benchmark-key", base_url)
     durations: list[float] = []
     added: list[float] = []
     added_per_chunk: list[float] = []  # from a ``--stamp`` stand-in's send times
@@ -76,7 +74,7 @@ async def run(base_url: str, vus: int, duration: float, chunks: int, pacing_ms: 
         while time.monotonic() < deadline:
             started = time.perf_counter()
             try:
-                await stream_one(next_client(), chunks, added_per_chunk)
+                await stream_one(client, chunks, added_per_chunk)
             except Exception:
                 errors += 1
                 continue
@@ -85,8 +83,7 @@ async def run(base_url: str, vus: int, duration: float, chunks: int, pacing_ms: 
             added.append(max(0.0, took - chunks * pacing_ms) / chunks)
 
     await asyncio.gather(*(loop() for _ in range(vus)))
-    for http in http_clients:
-        await http.aclose()
+    await http.close()
     attempts = len(durations) + errors
     metrics = {
         "streams": {"values": {"count": len(durations)}},

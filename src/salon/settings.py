@@ -75,7 +75,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ai_daily_token_budget: int = 200_000  # per user and UTC day, counted from the provider's usageMetadata
     ai_provider_retries: int = 3  # retries of a transient provider failure before the first token
     ai_provider_retry_delay_seconds: float = 0.5  # first backoff delay; doubles per retry
-    ai_provider_timeout_seconds: float = 60.0  # connect/read timeout towards the provider
+    ai_provider_timeout_seconds: float = 60.0  # longest wait for the provider's first chunk, then for each next
     ai_stream_retention_seconds: int = 3600  # how long a finished reply's chunks stay re-attachable
     # Feed: timelines (Valkey sorted sets) and fan-out
     feed_timeline_max_length: int = 800  # entries kept per home timeline

@@ -1,41 +1,127 @@
-"""The provider spreads concurrent replies over its SDK clients: httpcore's pool does work per request that grows with
-its connections, so one pool under thousands of streams spent a large share of the process's CPU on bookkeeping."""
+"""The provider against the real google-genai SDK and the loopback stand-in: concurrency over one aiohttp session,
+and the failures a network and a model can have (a hang before or after the first chunk, a dropped connection, a
+refused one), each a typed ``ProviderError``, retried only before the first chunk and never by the SDK behind our
+back."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import msgspec
+import pytest
 
-from salon.ai.provider import HTTP_CLIENT_SHARDS, GeminiProvider, Turn
-from salon.ai.standin import GeminiStandIn
+from salon.ai.provider import GeminiProvider, ProviderError, Turn
+from salon.ai.standin import Answer, GeminiStandIn
+
+TIMEOUT = 0.4
 
 
-async def test_concurrent_replies_are_spread_over_the_clients_and_all_of_them_close(settings: Any) -> None:
-    server = GeminiStandIn(chunks=3, delay=0.05)
-    url = await server.start()
-    provider = GeminiProvider(msgspec.structs.replace(settings, gemini_api_key="test-key", gemini_base_url=url))
-    replies = 2 * HTTP_CLIENT_SHARDS
-    requests_per_client = [0] * len(provider.http_clients)
-    for index, http in enumerate(provider.http_clients):
+@pytest.fixture
+async def server() -> AsyncIterator[GeminiStandIn]:
+    standin = GeminiStandIn(chunks=3)
+    await standin.start()
+    yield standin
+    await standin.stop()
 
-        async def count(_: httpx.Request, index: int = index) -> None:
-            requests_per_client[index] += 1
 
-        http.event_hooks["request"].append(count)
+def make_provider(settings: Any, base_url: str, **changes: Any) -> GeminiProvider:
+    options = {"ai_provider_timeout_seconds": TIMEOUT, "ai_provider_retry_delay_seconds": 0.01, **changes}
+    return GeminiProvider(
+        msgspec.structs.replace(settings, gemini_api_key="test-key", gemini_base_url=base_url, **options)
+    )
 
-    async def reply() -> str:
-        return "".join([delta async for delta in provider.reply([Turn(role="user", text="hello there")])])
 
+async def read(provider: GeminiProvider, received: list[str]) -> None:
+    async for delta in provider.reply([Turn(role="user", text="hello there")]):
+        received.append(delta)
+
+
+async def fails(provider: GeminiProvider, received: list[str] | None = None) -> tuple[ProviderError, float]:
+    started = time.monotonic()
+    with pytest.raises(ProviderError) as caught:
+        await read(provider, [] if received is None else received)
+    return caught.value, time.monotonic() - started
+
+
+async def test_concurrent_replies_share_one_session_and_close_with_it(settings: Any, server: GeminiStandIn) -> None:
+    server.delay = 0.05
+    provider = make_provider(settings, server.base_url)
+    texts: list[list[str]] = [[] for _ in range(40)]
     try:
-        texts = await asyncio.gather(*(reply() for _ in range(replies)))
+        await asyncio.gather(*(read(provider, received) for received in texts))
     finally:
         await provider.close()
-        await server.stop()
 
-    assert all(texts)
-    assert len(provider.http_clients) == HTTP_CLIENT_SHARDS
-    assert requests_per_client == [2] * HTTP_CLIENT_SHARDS  # two replies per client, not all of them in one pool
-    assert all(http.is_closed for http in provider.http_clients)
+    assert all("".join(received).startswith("You said: hello there.") for received in texts)
+    assert all(len(received) == 3 for received in texts)
+    assert len(server.requests) == 40
+    assert provider.http.closed
+
+
+async def test_a_model_that_stops_sending_fails_with_provider_timeout_and_keeps_what_arrived(
+    settings: Any, server: GeminiStandIn
+) -> None:
+    server.script(Answer(chunks=3, stall_after=1))
+    provider = make_provider(settings, server.base_url)
+    received: list[str] = []
+    try:
+        error, took = await fails(provider, received)
+    finally:
+        await provider.close()
+
+    assert (error.code, error.retryable) == ("provider_timeout", True)
+    assert len(received) == 1  # the first chunk, then nothing for longer than the timeout
+    assert received[0].startswith("You said: hello there.")
+    assert TIMEOUT <= took < TIMEOUT + 2
+    assert len(server.requests) == 1  # text had reached the user: no retry
+
+
+async def test_no_first_chunk_within_the_timeout_is_retried_then_fails_with_provider_timeout(
+    settings: Any, server: GeminiStandIn
+) -> None:
+    server.script(Answer(stall_after=0), Answer(stall_after=0))
+    provider = make_provider(settings, server.base_url, ai_provider_retries=1)
+    try:
+        error, took = await fails(provider)
+    finally:
+        await provider.close()
+
+    assert (error.code, error.retryable) == ("provider_timeout", True)
+    assert len(server.requests) == 2  # transient before the first chunk: retried once, as configured
+    assert 2 * TIMEOUT <= took < 2 * TIMEOUT + 2
+
+
+async def test_a_connection_dropped_mid_stream_fails_the_reply_after_the_chunks_that_arrived(
+    settings: Any, server: GeminiStandIn
+) -> None:
+    server.script(Answer(chunks=4, drop_after=2))
+    provider = make_provider(settings, server.base_url)
+    received: list[str] = []
+    try:
+        error, _ = await fails(provider, received)
+    finally:
+        await provider.close()
+
+    assert error.code == "provider_unreachable"  # aiohttp: the chunked body ended before its last chunk
+    assert error.retryable
+    assert len(received) == 2
+    assert len(server.requests) == 1
+
+
+async def test_a_refused_connection_is_retried_by_salon_alone_and_fails_fast(settings: Any) -> None:
+    with socket.socket() as probe:  # a loopback port with nothing listening on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    provider = make_provider(settings, f"http://127.0.0.1:{port}", ai_provider_retries=2)
+    try:
+        error, took = await fails(provider)
+    finally:
+        await provider.close()
+
+    assert (error.code, error.retryable) == ("provider_unreachable", True)
+    # Without one attempt per request the SDK would sleep 1-10 s and try again on its own, under salon's retries.
+    assert took < 1.0

@@ -5,8 +5,10 @@ import uuid
 from typing import Any
 
 import httpx
+import msgspec
 
 from salon.ai import schemas, services, streams
+from salon.ai.provider import GeminiProvider, use_provider
 from salon.ai.standin import Answer, GeminiStandIn
 from salon.lib.ids import new_id
 from salon.settings import Settings
@@ -105,6 +107,33 @@ async def test_provider_500_mid_stream_keeps_what_arrived(client: httpx.AsyncCli
     stored = await message(client, alice, conversation["id"], frames[-1].data["message_id"])
     assert stored["status"] == "failed"
     assert stored["content"] == frames[1].data["delta"] + frames[2].data["delta"]
+
+
+async def test_a_model_that_hangs_mid_reply_fails_it_with_provider_timeout_and_keeps_what_arrived(
+    client: httpx.AsyncClient, standin: GeminiStandIn, settings: Settings
+) -> None:
+    alice = await create_user(client, "alice")
+    conversation = await new_conversation(client, alice)
+    impatient = GeminiProvider(
+        msgspec.structs.replace(
+            settings, gemini_api_key="test-key", gemini_base_url=standin.base_url, ai_provider_timeout_seconds=0.5
+        )
+    )
+    previous = await use_provider(impatient)
+    standin.script(Answer(chunks=5, stall_after=2))
+    try:
+        frames = await send(client, alice, conversation["id"], "tell me a story")
+    finally:
+        await use_provider(previous)
+        await impatient.close()
+
+    assert [f.event for f in frames] == ["ai_start", "ai_chunk", "ai_chunk", "error"]
+    assert frames[-1].data["code"] == "provider_timeout"
+    stored = await message(client, alice, conversation["id"], frames[-1].data["message_id"])
+    assert stored["status"] == "failed"
+    assert stored["content"] == frames[1].data["delta"] + frames[2].data["delta"]
+    again = await send(client, alice, conversation["id"], "try again")  # the conversation is free for the next one
+    assert again[-1].event == "ai_complete"
 
 
 async def test_stop_keeps_the_partial_text(client: httpx.AsyncClient, standin: GeminiStandIn) -> None:

@@ -61,7 +61,9 @@ Responder = Callable[[dict[str, Any]], str]
 @dataclass
 class Answer:
     """How to answer one request. ``status`` other than 200 fails before any chunk; ``fail_after`` sends that many
-    chunks and then an error frame with ``fail_status`` (a failure mid-stream)."""
+    chunks and then an error frame with ``fail_status`` (a failure mid-stream); ``drop_after`` sends that many chunks
+    and then closes the connection without ending the response (a network failure mid-stream); ``stall_after`` sends
+    that many chunks and then nothing until the client goes away (a model that hangs; unpaced answers only)."""
 
     status: int = 200
     text: str | None = None
@@ -69,6 +71,8 @@ class Answer:
     delay: float | None = None
     fail_after: int | None = None
     fail_status: int = 500
+    drop_after: int | None = None
+    stall_after: int | None = None
 
 
 @dataclass
@@ -193,7 +197,7 @@ class GeminiStandIn:
                 if request is None:
                     break
                 method, target, headers, raw = request
-                keep_open = await self._respond(writer, method, target, headers, raw)
+                keep_open = await self._respond(reader, writer, method, target, headers, raw)
                 if not keep_open:
                     break
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -203,7 +207,13 @@ class GeminiStandIn:
             writer.close()
 
     async def _respond(
-        self, writer: asyncio.StreamWriter, method: str, target: str, headers: dict[str, str], raw: bytes
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        method: str,
+        target: str,
+        headers: dict[str, str],
+        raw: bytes,
     ) -> bool:
         path = target.split("?", 1)[0]
         route = ROUTE.match(path)
@@ -230,10 +240,15 @@ class GeminiStandIn:
         if route["method"] == "generateContent":
             await _send_json(writer, 200, self._frame(text, usage, final=True))
             return True
-        return await self._stream(writer, parts, usage, answer)
+        return await self._stream(reader, writer, parts, usage, answer)
 
     async def _stream(
-        self, writer: asyncio.StreamWriter, parts: list[str], usage: dict[str, int], answer: Answer
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        parts: list[str],
+        usage: dict[str, int],
+        answer: Answer,
     ) -> bool:
         delay = self.delay if answer.delay is None else answer.delay
         if self.stamp:
@@ -245,13 +260,19 @@ class GeminiStandIn:
         failing = answer.fail_after is not None and answer.fail_after < len(frames)
         if failing:
             frames[answer.fail_after :] = [_sse(_error_body(answer.fail_status, "scripted failure mid-stream"))]
+        dropping = answer.drop_after is not None and answer.drop_after < len(frames)
+        if dropping:
+            frames[answer.drop_after :] = []
         writer.write(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n"
             b"cache-control: no-cache\r\n\r\n"
         )
-        stream = _PacedStream(writer, frames, self.stamp, keep_open=not failing)
+        stream = _PacedStream(writer, frames, self.stamp, keep_open=not failing, drop=dropping)
         if not delay:
             while not stream.done.done():
+                if stream.sent == answer.stall_after:
+                    await reader.read(1)  # returns when the client goes away (or the stand-in stops)
+                    return False
                 stream.send_next()
                 if writer.transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
                     await writer.drain()
@@ -280,12 +301,14 @@ def _sse(payload: dict[str, Any]) -> bytes:
 
 
 class _PacedStream:
-    """One streamed answer: its frames, sent one by one (each an HTTP chunk), then the last, empty chunk. ``done``
-    says whether the connection stays open for the next request (not after a scripted failure or when the client went
-    away)."""
+    """One streamed answer: its frames, sent one by one (each an HTTP chunk), then the last, empty chunk (or, with
+    ``drop``, a closed connection instead). ``done`` says whether the connection stays open for the next request (not
+    after a scripted failure or when the client went away)."""
 
-    def __init__(self, writer: asyncio.StreamWriter, frames: list[bytes], stamp: bool, *, keep_open: bool) -> None:
-        self.writer, self.frames, self.stamp, self.keep_open = writer, frames, stamp, keep_open
+    def __init__(
+        self, writer: asyncio.StreamWriter, frames: list[bytes], stamp: bool, *, keep_open: bool, drop: bool = False
+    ) -> None:
+        self.writer, self.frames, self.stamp, self.keep_open, self.drop = writer, frames, stamp, keep_open, drop
         self.sent = 0
         self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
@@ -294,11 +317,15 @@ class _PacedStream:
         if transport.is_closing():  # the client went away: nothing more to send, and the connection is done
             self.done.set_result(False)
             return
+        if self.drop and self.sent == len(self.frames):
+            transport.abort()
+            self.done.set_result(False)
+            return
         frame = self.frames[self.sent]
         if self.stamp:
             frame = frame.replace(_SENT_PLACEHOLDER, b"%.6f" % time.monotonic(), 1)
         self.sent += 1
-        ending = b"0\r\n\r\n" if self.sent == len(self.frames) else b""
+        ending = b"0\r\n\r\n" if self.sent == len(self.frames) and not self.drop else b""
         transport.write(b"%x\r\n%s\r\n%s" % (len(frame), frame, ending))
         if ending:
             self.done.set_result(self.keep_open)

@@ -15,6 +15,7 @@ pick them are in ``salon.moderation.jobs``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -106,16 +107,17 @@ async def ask_model(text: str, subject_type: str = "post") -> Verdict | None:
     if provider.offline:
         return None
     try:
-        response = await provider.next_client().aio.models.generate_content(
-            model=provider.model,
-            contents=[types.Content(role="user", parts=[types.Part(text=text)])],
-            config=types.GenerateContentConfig(
-                system_instruction=SYSTEM_PROMPT.format(kind=KINDS.get(subject_type, subject_type)),
-                response_mime_type="application/json",
-                response_schema=VERDICT_SCHEMA,
-                temperature=0.0,
-            ),
-        )
+        async with asyncio.timeout(provider.timeout):
+            response = await provider.client.aio.models.generate_content(
+                model=provider.model,
+                contents=[types.Content(role="user", parts=[types.Part(text=text)])],
+                config=types.GenerateContentConfig(
+                    system_instruction=SYSTEM_PROMPT.format(kind=KINDS.get(subject_type, subject_type)),
+                    response_mime_type="application/json",
+                    response_schema=VERDICT_SCHEMA,
+                    temperature=0.0,
+                ),
+            )
     except Exception as exc:
         raise as_provider_error(exc) from exc
     return msgspec.json.decode(response.text or "", type=Verdict)
