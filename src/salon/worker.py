@@ -20,6 +20,7 @@ import msgspec
 from saq import Worker
 from saq.utils import cancel_tasks
 
+from salon.ai.provider import close_provider
 from salon.lib import db, jobs
 from salon.lib import logging as salon_logging
 from salon.lib import valkey as valkey_client
@@ -145,7 +146,9 @@ async def run_worker(settings: Settings, queue_names: Sequence[str] | None = Non
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 log.error("worker of queue %s failed", worker.queue.name, exc_info=result)
         # The stores may already be gone (Ctrl-C reaches every process in the terminal's group).
-        for close, what in ((jobs.close, "job queues"), (valkey_client.close, "valkey"), (db.close_pool, "db pool")):
+        closing = ((close_provider, "AI provider"), (jobs.close, "job queues"), (valkey_client.close, "valkey"),
+                   (db.close_pool, "db pool"))  # fmt: skip
+        for close, what in closing:
             try:
                 await close()
             except Exception:

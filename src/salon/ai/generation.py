@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from salon.ai import context, quota, schemas, store, streams
-from salon.ai.provider import ProviderError, Usage, get_provider
+from salon.ai.provider import ProviderError, Usage, close_provider, get_provider
 from salon.ai.tables import Message
 from salon.lib import jobs
 from salon.lib import shutdown as app_shutdown
@@ -380,8 +380,9 @@ async def shutdown() -> None:
 @contextlib.asynccontextmanager
 async def lifespan(_: Any) -> AsyncIterator[None]:
     """App lifespan: on exit, wait for this process's generations to record how they ended, while the stores are
-    still open (the shutdown signal has already interrupted them)."""
+    still open (the shutdown signal has already interrupted them), then close the provider."""
     try:
         yield
     finally:
         await shutdown()
+        await close_provider()

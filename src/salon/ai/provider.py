@@ -270,6 +270,14 @@ async def get_provider() -> GeminiProvider:
     return _provider
 
 
+async def close_provider() -> None:
+    """Close the process's provider, if it was made (its HTTP session, the offline model): on shutdown."""
+    global _provider
+    provider, _provider = _provider, None
+    if provider is not None:
+        await provider.close()
+
+
 async def use_provider(provider: GeminiProvider | None) -> GeminiProvider | None:
     """Replace the process's provider (tests point it at a scripted stand-in); returns the previous one."""
     global _provider
