@@ -24,9 +24,8 @@ from pathlib import Path
 
 import uvloop
 from google import genai
-from google.genai import types
 
-from salon.ai.provider import sdk_client
+from salon.ai.provider import Turn, sdk_client, sdk_request
 from salon.ai.standin import sent_stamps
 
 MODEL = "gemini-2.5-flash"
@@ -49,9 +48,9 @@ def trend(values: list[float]) -> dict[str, float | None]:
 
 
 async def stream_one(client: genai.Client, chunks: int, added_per_chunk: list[float]) -> None:
-    contents = [types.Content(role="user", parts=[types.Part(text=message(chunks))])]
+    contents, config = sdk_request([Turn(role="user", text=message(chunks))], None, None)  # as salon makes its calls
     received = 0
-    async for chunk in await client.aio.models.generate_content_stream(model=MODEL, contents=contents):
+    async for chunk in await client.aio.models.generate_content_stream(model=MODEL, contents=contents, config=config):
         if chunk.text:
             received += 1
             now = time.monotonic()

@@ -62,6 +62,23 @@ async def test_concurrent_replies_share_one_session_and_close_with_it(settings: 
     assert provider.http.closed
 
 
+async def test_the_request_carries_every_turn_in_order_with_the_system_instruction_and_limit(
+    settings: Any, server: GeminiStandIn
+) -> None:
+    turns = [Turn(role="user" if i % 2 == 0 else "model", text=f"turn {i}") for i in range(7)]
+    provider = make_provider(settings, server.base_url)
+    try:
+        text = "".join([delta async for delta in provider.reply(turns, system="Be brief.", max_tokens=50)])
+    finally:
+        await provider.close()
+
+    request = server.requests[-1]
+    assert request.body["contents"] == [{"role": t.role, "parts": [{"text": t.text}]} for t in turns]
+    assert request.system_instruction == "Be brief."
+    assert request.body["generationConfig"] == {"maxOutputTokens": 50}
+    assert text.startswith("You said: turn 6.")
+
+
 async def test_a_model_that_stops_sending_fails_with_provider_timeout_and_keeps_what_arrived(
     settings: Any, server: GeminiStandIn
 ) -> None:
