@@ -40,10 +40,17 @@ async def read(provider: GeminiProvider, received: list[str]) -> None:
         received.append(delta)
 
 
-async def fails(provider: GeminiProvider, received: list[str] | None = None) -> tuple[ProviderError, float]:
+async def fails(
+    settings: Any, base_url: str, received: list[str] | None = None, **changes: Any
+) -> tuple[ProviderError, float]:
+    """One reply that must fail, from a provider of its own: the error, and how long the reply took."""
+    provider = make_provider(settings, base_url, **changes)
     started = time.monotonic()
-    with pytest.raises(ProviderError) as caught:
-        await read(provider, [] if received is None else received)
+    try:
+        with pytest.raises(ProviderError) as caught:
+            await read(provider, [] if received is None else received)
+    finally:
+        await provider.close()
     return caught.value, time.monotonic() - started
 
 
@@ -83,12 +90,8 @@ async def test_a_model_that_stops_sending_fails_with_provider_timeout_and_keeps_
     settings: Any, server: GeminiStandIn
 ) -> None:
     server.script(Answer(chunks=3, stall_after=1))
-    provider = make_provider(settings, server.base_url)
     received: list[str] = []
-    try:
-        error, took = await fails(provider, received)
-    finally:
-        await provider.close()
+    error, took = await fails(settings, server.base_url, received)
 
     assert (error.code, error.retryable) == ("provider_timeout", True)
     assert len(received) == 1  # the first chunk, then nothing for longer than the timeout
@@ -101,11 +104,7 @@ async def test_no_first_chunk_within_the_timeout_is_retried_then_fails_with_prov
     settings: Any, server: GeminiStandIn
 ) -> None:
     server.script(Answer(stall_after=0), Answer(stall_after=0))
-    provider = make_provider(settings, server.base_url, ai_provider_retries=1)
-    try:
-        error, took = await fails(provider)
-    finally:
-        await provider.close()
+    error, took = await fails(settings, server.base_url, ai_provider_retries=1)
 
     assert (error.code, error.retryable) == ("provider_timeout", True)
     assert len(server.requests) == 2  # transient before the first chunk: retried once, as configured
@@ -116,12 +115,8 @@ async def test_a_connection_dropped_mid_stream_fails_the_reply_after_the_chunks_
     settings: Any, server: GeminiStandIn
 ) -> None:
     server.script(Answer(chunks=4, drop_after=2))
-    provider = make_provider(settings, server.base_url)
     received: list[str] = []
-    try:
-        error, _ = await fails(provider, received)
-    finally:
-        await provider.close()
+    error, _ = await fails(settings, server.base_url, received)
 
     assert error.code == "provider_unreachable"  # aiohttp: the chunked body ended before its last chunk
     assert error.retryable
@@ -133,11 +128,7 @@ async def test_a_refused_connection_is_retried_by_salon_alone_and_fails_fast(set
     with socket.socket() as probe:  # a loopback port with nothing listening on it
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    provider = make_provider(settings, f"http://127.0.0.1:{port}", ai_provider_retries=2)
-    try:
-        error, took = await fails(provider)
-    finally:
-        await provider.close()
+    error, took = await fails(settings, f"http://127.0.0.1:{port}", ai_provider_retries=2)
 
     assert (error.code, error.retryable) == ("provider_unreachable", True)
     # Without one attempt per request the SDK would sleep 1-10 s and try again on its own, under salon's retries.
