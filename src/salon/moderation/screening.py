@@ -116,6 +116,8 @@ async def ask_model(text: str, subject_type: str = "post") -> Verdict | None:
                     response_mime_type="application/json",
                     response_schema=VERDICT_SCHEMA,
                     temperature=0.0,
+                    # No tools: the SDK's automatic function calling would only copy the config and log a line a call.
+                    automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
                 ),
             )
     except Exception as exc:
