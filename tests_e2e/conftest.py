@@ -93,8 +93,11 @@ def _wait_healthy(stack: Stack, url: str, deadline_seconds: float = 60) -> None:
     raise RuntimeError(f"salon did not become healthy:\n{stack.log('api')}")
 
 
+STACK = pytest.StashKey[Stack]()
+
+
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     from salon.lib.embedded import EmbeddedStores
 
     tmp = Path(tempfile.mkdtemp(prefix="salon-e2e-"))
@@ -123,6 +126,7 @@ def stack() -> Iterator[Stack]:
                                 "--chunks", "40", "--delay-ms", "90"], env)  # fmt: skip
         stack.spawn("worker", [sys.executable, "-m", "salon", "worker"], env)
         stack.spawn_api("api", port)
+        request.session.stash[STACK] = stack
         yield stack
     finally:
         stack.stop()
@@ -159,6 +163,9 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 FAILED = pytest.StashKey[bool]()
+# What the test's pages saw go wrong on the wire (responses >= 400, requests that failed), for a failure's report.
+WIRE = pytest.StashKey[list[str]]()
+LOG_TAIL_LINES = 60
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -167,6 +174,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     report = outcome.get_result()
     if report.when == "call":
         item.stash[FAILED] = report.failed
+        if report.failed:
+            _explain_failure(item, report)
+
+
+def _explain_failure(item: pytest.Item, report: pytest.TestReport) -> None:
+    """A failure in CI leaves only its output: add what the pages saw on the wire and the tail of each process's
+    log (API, worker, stand-in) to the report."""
+    report.sections.append(("pages: failed requests", "\n".join(item.stash.get(WIRE, [])) or "none"))
+    stack = item.session.stash.get(STACK, None)
+    if stack is None:
+        return
+    for name in stack.processes:
+        tail = stack.log(name).splitlines()[-LOG_TAIL_LINES:]
+        report.sections.append((f"{name} log (last {LOG_TAIL_LINES} lines)", "\n".join(tail)))
 
 
 @pytest.fixture
@@ -175,6 +196,7 @@ def open_page(browser: Browser, stack: Stack, request: pytest.FixtureRequest) ->
     ``url=`` opens it on another API process of the stack (``short_token_url``)."""
     contexts: list[tuple[str, Any]] = []
     errors: list[str] = []
+    wire = request.node.stash[WIRE] = []
 
     def factory(name: str, viewport: dict[str, int] | None = None, url: str | None = None) -> Page:
         viewport = viewport or {"width": 1280, "height": 860}
@@ -182,6 +204,8 @@ def open_page(browser: Browser, stack: Stack, request: pytest.FixtureRequest) ->
         contexts.append((name, context))
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{name}: {error}"))
+        page.on("response", lambda response: _note_response(wire, name, response))
+        page.on("requestfailed", lambda failed: wire.append(f"{name}: {failed.method} {failed.url}: {failed.failure}"))
         return page
 
     yield factory
@@ -193,6 +217,11 @@ def open_page(browser: Browser, stack: Stack, request: pytest.FixtureRequest) ->
                 page.screenshot(path=ARTIFACTS / f"failure-{request.node.name}-{name}-{index}.png", full_page=True)
         context.close()
     assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+def _note_response(wire: list[str], name: str, response: Any) -> None:
+    if response.status >= 400:
+        wire.append(f"{name}: {response.request.method} {response.url} -> {response.status}")
 
 
 def unique_name(prefix: str) -> str:
