@@ -38,11 +38,15 @@ async def test_every_module_the_page_imports_is_served_as_javascript(client: htt
     assert "/web/js/views/ai.js" in seen
 
 
-async def test_stylesheet_is_served_and_always_revalidated(client: httpx.AsyncClient) -> None:
-    response = await client.get("/web/css/app.css")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/css")
-    assert response.headers["cache-control"] == "no-cache"
+async def test_every_stylesheet_the_page_links_is_served_and_always_revalidated(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/")).text
+    stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)">', page)
+    assert stylesheets == ["/web/css/app.css", "/web/css/views.css"]
+    for path in stylesheets:
+        response = await client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["content-type"].startswith("text/css"), path
+        assert response.headers["cache-control"] == "no-cache", path
 
 
 async def test_a_missing_asset_is_a_problem_404(client: httpx.AsyncClient) -> None:
