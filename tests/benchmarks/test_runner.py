@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from benchmarks.results import Result, held_line
-from benchmarks.run import parse_args, scenarios
+from benchmarks.run import parse_args
+from benchmarks.scenarios import scenarios
 
 
 def _paced(count: int, p99: float, *, errors: float = 0.0, rss: float = 500.0) -> Result:

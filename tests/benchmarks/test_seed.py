@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import asyncpg
 import pytest
-from benchmarks.seed import PASSWORD, SeedSize, plan, seed, username
+from benchmarks.seed import PASSWORD, seed
+from benchmarks.seed_plan import SeedSize, plan, username
 
 TINY = SeedSize(users=60, follows=8, posts=300, anchor=datetime(2026, 1, 1, tzinfo=UTC))
 
