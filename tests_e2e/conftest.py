@@ -122,8 +122,10 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     stack = Stack(url=f"http://127.0.0.1:{port}", tmp=tmp, env=env)
     try:
         subprocess.run([sys.executable, "-m", "salon", "migrate"], env=env, check=True, capture_output=True)
+        # A reply streams for 6 s: long enough that the AI test sees it grow and reloads the page while it streams,
+        # even on a slow machine.
         stack.spawn("standin", [sys.executable, "-m", "salon.ai.standin", "--port", str(standin_port),
-                                "--chunks", "40", "--delay-ms", "90"], env)  # fmt: skip
+                                "--chunks", "60", "--delay-ms", "100"], env)  # fmt: skip
         stack.spawn("worker", [sys.executable, "-m", "salon", "worker"], env)
         stack.spawn_api("api", port)
         request.session.stash[STACK] = stack
