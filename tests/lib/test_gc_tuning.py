@@ -35,3 +35,18 @@ def test_a_slow_collection_is_logged_as_a_warning(
     with caplog.at_level(logging.WARNING, logger="salon.gc"):
         gc.collect()
     assert any("slow garbage collection: generation 2" in record.getMessage() for record in caplog.records)
+
+
+def test_the_collection_before_the_freeze_is_not_reported_but_later_ones_are(
+    restored_gc: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    gc_tuning.configure(gc.get_threshold()[0])
+    monkeypatch.setattr(gc_tuning, "SLOW_MS", 0.0)  # every collection counts as slow
+    with caplog.at_level(logging.WARNING, logger="salon.gc"):
+        try:
+            gc_tuning.freeze_startup_objects()
+        finally:
+            gc.unfreeze()  # the test process keeps collecting as before
+        assert not [record for record in caplog.records if "slow garbage collection" in record.getMessage()]
+        gc.collect()
+    assert any("slow garbage collection: generation 2" in record.getMessage() for record in caplog.records)

@@ -11,7 +11,7 @@ every stream of the process, several times a minute. Two settings make full coll
   about 200,000 objects) moves to the permanent generation, which no collection scans again.
 
 Collections slower than ``SLOW_MS`` are logged as warnings, so a pause shows up in the logs rather than only as an
-unexplained latency spike.
+unexplained latency spike; the one that precedes the freeze at start-up is expected and not logged.
 """
 
 from __future__ import annotations
@@ -25,9 +25,12 @@ log = logging.getLogger("salon.gc")
 
 SLOW_MS = 100.0
 _started: list[tuple[float, float]] = []
+_deliberate = False  # True while freeze_startup_objects collects: a pause it chose, not one to report
 
 
 def _time_collections(phase: str, info: dict[str, Any]) -> None:
+    if _deliberate:
+        return
     if phase == "start":
         _started[:] = [(time.perf_counter(), time.thread_time())]
     elif _started:
@@ -50,8 +53,14 @@ def configure(young_threshold: int) -> None:
 
 
 def freeze_startup_objects() -> None:
-    """Collect once, then move every surviving object to the permanent generation (never scanned again)."""
-    gc.collect()
+    """Collect once, then move every surviving object to the permanent generation (never scanned again). That one
+    collection scans everything the start-up made (~0.1 s): it is not logged as a slow one."""
+    global _deliberate
+    _deliberate = True
+    try:
+        gc.collect()
+    finally:
+        _deliberate = False
     gc.freeze()
     log.debug("froze %d objects alive after startup", gc.get_freeze_count())
 
