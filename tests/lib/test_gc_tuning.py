@@ -47,6 +47,7 @@ def test_the_collection_before_the_freeze_is_not_reported_but_later_ones_are(
             gc_tuning.freeze_startup_objects()
         finally:
             gc.unfreeze()  # the test process keeps collecting as before
-        assert not [record for record in caplog.records if "slow garbage collection" in record.getMessage()]
+        # (generation 2: a young collection the test's own allocations trigger would be reported, and rightly so)
+        assert not [r for r in caplog.records if "slow garbage collection: generation 2" in r.getMessage()]
         gc.collect()
     assert any("slow garbage collection: generation 2" in record.getMessage() for record in caplog.records)
