@@ -27,21 +27,24 @@ def test_configure_sets_the_young_threshold_and_times_collections_once(restored_
     assert gc.callbacks.count(gc_tuning._time_collections) == 1
 
 
-def test_a_slow_collection_is_logged_as_a_warning(
-    restored_gc: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
+@pytest.fixture
+def every_collection_slow(restored_gc: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Collections are timed, and each counts as slow."""
     gc_tuning.configure(gc.get_threshold()[0])
-    monkeypatch.setattr(gc_tuning, "SLOW_MS", 0.0)  # every collection counts as slow
+    monkeypatch.setattr(gc_tuning, "SLOW_MS", 0.0)
+
+
+def test_a_slow_collection_is_logged_as_a_warning(
+    every_collection_slow: None, caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.WARNING, logger="salon.gc"):
         gc.collect()
     assert any("slow garbage collection: generation 2" in record.getMessage() for record in caplog.records)
 
 
 def test_the_collection_before_the_freeze_is_not_reported_but_later_ones_are(
-    restored_gc: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    every_collection_slow: None, caplog: pytest.LogCaptureFixture
 ) -> None:
-    gc_tuning.configure(gc.get_threshold()[0])
-    monkeypatch.setattr(gc_tuning, "SLOW_MS", 0.0)  # every collection counts as slow
     with caplog.at_level(logging.WARNING, logger="salon.gc"):
         try:
             gc_tuning.freeze_startup_objects()
