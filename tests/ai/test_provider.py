@@ -124,6 +124,29 @@ async def test_a_connection_dropped_mid_stream_fails_the_reply_after_the_chunks_
     assert len(server.requests) == 1
 
 
+async def test_a_connection_dropped_before_the_first_chunk_is_retried(settings: Any, server: GeminiStandIn) -> None:
+    server.script(Answer(chunks=3, drop_after=0))  # headers sent, then the body cut off: nothing reached the user
+    provider = make_provider(settings, server.base_url, ai_provider_retries=1)
+    received: list[str] = []
+    try:
+        await read(provider, received)
+    finally:
+        await provider.close()
+
+    assert len(server.requests) == 2
+    assert len(received) == 3  # the retry's whole answer
+
+
+async def test_a_connection_dropped_before_the_first_chunk_every_time_fails_as_unreachable(
+    settings: Any, server: GeminiStandIn
+) -> None:
+    server.script(Answer(drop_after=0), Answer(drop_after=0))
+    error, _ = await fails(settings, server.base_url, ai_provider_retries=1)
+
+    assert (error.code, error.retryable) == ("provider_unreachable", True)
+    assert len(server.requests) == 2
+
+
 async def test_a_refused_connection_is_retried_by_salon_alone_and_fails_fast(settings: Any) -> None:
     with socket.socket() as probe:  # a loopback port with nothing listening on it
         probe.bind(("127.0.0.1", 0))

@@ -174,9 +174,11 @@ async def _close(chunks: AsyncIterator[Any]) -> None:
 
 
 def _is_transient(exc: Exception) -> bool:
+    """May a request that failed with ``exc`` before its first chunk be sent again? A body cut off
+    (``ClientPayloadError``) is as transient as a connection that failed: nothing reached the user yet."""
     if isinstance(exc, genai_errors.APIError):
         return exc.code in TRANSIENT_STATUSES
-    return isinstance(exc, TimeoutError | aiohttp.ClientConnectionError)
+    return isinstance(exc, TimeoutError | aiohttp.ClientConnectionError | aiohttp.ClientPayloadError)
 
 
 def as_provider_error(exc: BaseException) -> ProviderError:
