@@ -11,7 +11,7 @@ from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
-from salon.chat import access, messages, services
+from salon.chat import access, messages, reads, services
 from salon.chat.schemas import (
     ChatCreate,
     ChatPatch,
@@ -60,7 +60,7 @@ class ChatsController(Controller):
     @get("/unread", operation_id="chatUnreadCounts")
     async def unread(self, viewer: SignedIn) -> UnreadCounts:
         """Unread messages over all your chats, and how many chats have some."""
-        return await messages.unread_totals(viewer.uuid)
+        return await reads.unread_totals(viewer.uuid)
 
     @get("/preferences", operation_id="getChatPreferences")
     async def get_preferences(self, viewer: SignedIn) -> Preferences:
@@ -166,12 +166,12 @@ class ChatMessagesController(Controller):
         limit: Limit = DEFAULT_LIMIT,
     ) -> ReceiptsView:
         """Who read a message and when, oldest read first; ``unread_by_count`` members have not read it yet."""
-        return await messages.receipts(viewer.uuid, chat_id, message_id, cursor, limit)
+        return await reads.receipts(viewer.uuid, chat_id, message_id, cursor, limit)
 
     @post("/read", operation_id="markChatRead", status_code=HTTP_200_OK)
     async def read(self, viewer: SignedIn, chat_id: FromPath[str], data: JSONBody[ReadMarker]) -> ReadState:
         """Move your read marker to ``up_to_id`` (it never moves back); the members get a ``read`` event."""
-        return await messages.mark_read(viewer.uuid, chat_id, data.up_to_id)
+        return await reads.mark_read(viewer.uuid, chat_id, data.up_to_id)
 
     @get("/presence", operation_id="chatMemberPresence")
     async def presence(self, viewer: SignedIn, chat_id: FromPath[str]) -> PresenceList:

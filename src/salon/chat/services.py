@@ -1,6 +1,7 @@
 # ruff: noqa: S608 - SQL is assembled only from code constants; every value is a bind parameter.
 """Chats and their members: start a direct chat or a group, list and read chats, rename, add and remove members,
-change roles. Messages live in ``salon.chat.messages``; who may do what in ``salon.chat.access``.
+change roles. Messages live in ``salon.chat.messages``, read markers and receipts in ``salon.chat.reads``; who may do
+what in ``salon.chat.access``.
 
 Membership changes lock the chat row (like sends), so member counts, admin hand-over and the sequence numbers of
 the system messages they write are exact under concurrency.
