@@ -1,4 +1,5 @@
-"""A Gemini stand-in on loopback: a tiny HTTP/1.1 server that speaks Gemini's streaming protocol.
+"""A Gemini stand-in on loopback: a tiny HTTP/1.1 server that speaks Gemini's streaming protocol (its HTTP plumbing:
+``salon.ai.standin_http``).
 
 One implementation serves three purposes:
 
@@ -22,17 +23,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import heapq
-import itertools
 import json
 import re
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import uvloop
+
+from salon.ai.standin_http import SENT_PLACEHOLDER, PacedStream, Pacer, read_request, send_json
 
 ROUTE = re.compile(r"^/(?:v1|v1beta)/models/(?P<model>[^/:?]+):(?P<method>streamGenerateContent|generateContent)")
 STATUS_NAMES = {
@@ -42,14 +42,8 @@ STATUS_NAMES = {
     500: "INTERNAL",
     503: "UNAVAILABLE",
 }
-REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error",
-           503: "Service Unavailable"}  # fmt: skip
-MAX_BODY = 16 * 1024 * 1024
 # An unpaced stream waits for its client only when this much is still unsent (a slow reader).
 WRITE_BUFFER_LIMIT = 64 * 1024
-# ``--stamp``: the placeholder each chunk's frame carries until it is sent, and what replaces it.
-SENT_PLACEHOLDER = "{sent-at}"
-_SENT_PLACEHOLDER = SENT_PLACEHOLDER.encode()
 SENT_STAMP = re.compile(r"\[sent (\d+\.\d+)\]")
 # asyncio's default listen backlog is 100: a benchmark's 2,000 replies connecting at once overflowed it, and each SYN
 # the kernel dropped cost its reply a 1 s (then 3 s, 7 s...) retransmission before the stand-in saw it.
@@ -163,7 +157,7 @@ class GeminiStandIn:
     answers: deque[Answer] = field(default_factory=deque)
     _server: asyncio.Server | None = None
     _connections: set[asyncio.StreamWriter] = field(default_factory=set)
-    _pacer: _Pacer | None = None
+    _pacer: Pacer | None = None
 
     def script(self, *answers: Answer) -> None:
         self.answers.extend(answers)
@@ -193,7 +187,7 @@ class GeminiStandIn:
         self._connections.add(writer)
         try:
             while True:  # keep-alive: httpx reuses connections
-                request = await _read_request(reader)
+                request = await read_request(reader)
                 if request is None:
                     break
                 method, target, headers, raw = request
@@ -218,17 +212,17 @@ class GeminiStandIn:
         path = target.split("?", 1)[0]
         route = ROUTE.match(path)
         if method != "POST" or route is None:
-            await _send_json(writer, 404, _error_body(404, f"{method} {path} is not a Gemini endpoint"))
+            await send_json(writer, 404, _error_body(404, f"{method} {path} is not a Gemini endpoint"))
             return True
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
-            await _send_json(writer, 400, _error_body(400, "The request body is not JSON."))
+            await send_json(writer, 400, _error_body(400, "The request body is not JSON."))
             return True
         self.requests.append(RecordedRequest(path, route["model"], route["method"], headers, body))
         answer = self.answers.popleft() if self.answers else Answer()
         if answer.status != 200:
-            await _send_json(writer, answer.status, _error_body(answer.status, "scripted failure"))
+            await send_json(writer, answer.status, _error_body(answer.status, "scripted failure"))
             return True
         text = answer.text if answer.text is not None else self.reply(body)
         parts = split_text(text, answer.chunks or self.chunks)
@@ -238,7 +232,7 @@ class GeminiStandIn:
         }
         usage["totalTokenCount"] = usage["promptTokenCount"] + usage["candidatesTokenCount"]
         if route["method"] == "generateContent":
-            await _send_json(writer, 200, self._frame(text, usage, final=True))
+            await send_json(writer, 200, self._frame(text, usage, final=True))
             return True
         return await self._stream(reader, writer, parts, usage, answer)
 
@@ -267,7 +261,7 @@ class GeminiStandIn:
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n"
             b"cache-control: no-cache\r\n\r\n"
         )
-        stream = _PacedStream(writer, frames, self.stamp, keep_open=not failing, drop=dropping)
+        stream = PacedStream(writer, frames, self.stamp, keep_open=not failing, drop=dropping)
         if not delay:
             while not stream.done.done():
                 if stream.sent == answer.stall_after:
@@ -278,7 +272,7 @@ class GeminiStandIn:
                     await writer.drain()
             return await stream.done
         if self._pacer is None or self._pacer.loop is not asyncio.get_running_loop():
-            self._pacer = _Pacer()
+            self._pacer = Pacer()
         self._pacer.add(stream, delay)
         return await stream.done
 
@@ -298,102 +292,6 @@ def _error_body(status: int, message: str) -> dict[str, Any]:
 
 def _sse(payload: dict[str, Any]) -> bytes:
     return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\r\n\r\n"
-
-
-class _PacedStream:
-    """One streamed answer: its frames, sent one by one (each an HTTP chunk), then the last, empty chunk (or, with
-    ``drop``, a closed connection instead). ``done`` says whether the connection stays open for the next request (not
-    after a scripted failure or when the client went away)."""
-
-    def __init__(
-        self, writer: asyncio.StreamWriter, frames: list[bytes], stamp: bool, *, keep_open: bool, drop: bool = False
-    ) -> None:
-        self.writer, self.frames, self.stamp, self.keep_open, self.drop = writer, frames, stamp, keep_open, drop
-        self.sent = 0
-        self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-
-    def send_next(self) -> None:
-        transport = self.writer.transport
-        if transport.is_closing():  # the client went away: nothing more to send, and the connection is done
-            self.done.set_result(False)
-            return
-        if self.drop and self.sent == len(self.frames):
-            transport.abort()
-            self.done.set_result(False)
-            return
-        frame = self.frames[self.sent]
-        if self.stamp:
-            frame = frame.replace(_SENT_PLACEHOLDER, b"%.6f" % time.monotonic(), 1)
-        self.sent += 1
-        ending = b"0\r\n\r\n" if self.sent == len(self.frames) and not self.drop else b""
-        transport.write(b"%x\r\n%s\r\n%s" % (len(frame), frame, ending))
-        if ending:
-            self.done.set_result(self.keep_open)
-
-
-class _Pacer:
-    """Sends the chunks of every paced stream from one timer. Chunk ``i`` (from 0) of a stream is due
-    ``(i + 1) * delay`` after its headers: an absolute schedule, so a late chunk does not delay the ones after it.
-    Each tick sends every chunk due within ``QUANTUM``. A timer and a task switch per chunk cost the stand-in most of
-    a core at 2,000 streams of 30 ms chunks, on the machine it is measuring. A slow reader is not waited for: an
-    answer is a few kB."""
-
-    QUANTUM = 0.001
-
-    def __init__(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.due: list[tuple[float, int, float, _PacedStream]] = []  # (when, tie-breaker, delay, stream)
-        self.order = itertools.count()
-        self.timer: asyncio.TimerHandle | None = None
-        self.timer_at = 0.0
-
-    def add(self, stream: _PacedStream, delay: float) -> None:
-        when = self.loop.time() + delay
-        heapq.heappush(self.due, (when, next(self.order), delay, stream))
-        if self.timer is None or when < self.timer_at:
-            if self.timer is not None:
-                self.timer.cancel()
-            self._wake_at(when)
-
-    def _tick(self) -> None:
-        self.timer = None
-        horizon = self.loop.time() + self.QUANTUM
-        while self.due and self.due[0][0] <= horizon:
-            when, _, delay, stream = heapq.heappop(self.due)
-            stream.send_next()
-            if not stream.done.done():
-                heapq.heappush(self.due, (when + delay, next(self.order), delay, stream))
-        if self.due:
-            self._wake_at(self.due[0][0])
-
-    def _wake_at(self, when: float) -> None:
-        self.timer, self.timer_at = self.loop.call_at(when, self._tick), when
-
-
-async def _send_json(writer: asyncio.StreamWriter, status: int, payload: dict[str, Any]) -> None:
-    data = json.dumps(payload).encode()
-    writer.write(
-        f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\ncontent-type: application/json\r\n"
-        f"content-length: {len(data)}\r\n\r\n".encode()
-        + data
-    )
-    await writer.drain()
-
-
-async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str], bytes] | None:
-    line = await reader.readline()
-    if not line:
-        return None
-    method, target, _ = line.decode("latin-1").split(" ", 2)
-    headers: dict[str, str] = {}
-    while (header := await reader.readline()) not in (b"\r\n", b"\n", b""):
-        name, _, value = header.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0"))
-    if length > MAX_BODY:
-        raise ConnectionError("request body too large")
-    body = await reader.readexactly(length) if length else b""
-    return method, target, headers, body
 
 
 async def _serve_forever(args: argparse.Namespace) -> None:
