@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from benchmarks.results import Result, held_line
-from benchmarks.run import parse_args
+from benchmarks.run import k6_duration_seconds, parse_args
 from benchmarks.scenarios import scenarios
 
 
@@ -71,3 +71,14 @@ def test_a_count_whose_probe_never_saw_the_load_is_not_held() -> None:
     line = held_line([_paced(100, 12.0), idle], [100, 2000]) or ""
     assert "up to **100** streams" in line
     assert "2000: not measured: the probe never saw the load (0 of 1800 replies in flight)" in line
+
+
+def test_the_fanout_scenario_runs_long_enough_for_its_p99_to_be_more_than_the_slowest_create() -> None:
+    def seconds(argv: list[str]) -> dict[str, float]:
+        args = parse_args(argv)
+        return {s.name: k6_duration_seconds(s, args) for s in scenarios(args)}
+
+    assert seconds([])["fanout"] == 45  # ~100 creates, one at a time
+    assert seconds([])["post_write"] == 15
+    assert seconds(["--duration", "60"])["fanout"] == 60
+    assert seconds(["--hold", "30"])["events"] == 30
