@@ -174,13 +174,17 @@ async def _sent_with_key(chat_id: uuid.UUID, sender: uuid.UUID, key: str) -> dic
 async def _reply_target(member: MembershipRow, reply_to_id: str | None) -> uuid.UUID | None:
     if reply_to_id is None:
         return None
+    return (await named_message(member, reply_to_id, "reply_to_id"))["id"]
+
+
+async def named_message(member: MembershipRow, message_id: str, field: str) -> dict[str, Any]:
+    """The message a request body's ``field`` names: one of this chat the member can see, else a 400 naming it."""
     try:
-        row = await visible_message(member, reply_to_id)
+        return await visible_message(member, message_id)
     except NotFound:
         raise ValidationFailed(
-            "reply_to_id does not name a message of this chat that you can see.", extra={"field": "reply_to_id"}
+            f"{field} does not name a message of this chat that you can see.", extra={"field": field}
         ) from None
-    return row["id"]
 
 
 async def visible_message(member: MembershipRow, message_id: str) -> dict[str, Any]:

@@ -12,11 +12,10 @@ from datetime import datetime
 
 from salon.chat.access import member_ids, membership, sql
 from salon.chat.events import MessagesRead
-from salon.chat.messages import advance_marker, visible_message
+from salon.chat.messages import advance_marker, named_message, visible_message
 from salon.chat.schemas import ReadState, Receipt, ReceiptsView, UnreadCounts
 from salon.lib import events
 from salon.lib.db import unit_of_work
-from salon.lib.errors import NotFound, ValidationFailed
 from salon.lib.pagination import decode_cursor, split_page
 from salon.moderation.holds import held_sql
 from salon.social.services import users_by_id
@@ -26,12 +25,7 @@ async def mark_read(user_id: uuid.UUID, chat_id: str, up_to_id: str) -> ReadStat
     """Move the viewer's read marker to ``up_to_id``; members (and the viewer's other devices) get ``read``."""
     async with unit_of_work():
         member = await membership(chat_id, user_id)
-        try:
-            target = await visible_message(member, up_to_id)
-        except NotFound:
-            raise ValidationFailed(
-                "up_to_id does not name a message of this chat that you can see.", extra={"field": "up_to_id"}
-            ) from None
+        target = await named_message(member, up_to_id, "up_to_id")
         read_at = await advance_marker(member["id"], user_id, target["seq"])
         if read_at is not None:
             event = MessagesRead(
