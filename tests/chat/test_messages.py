@@ -221,6 +221,7 @@ async def test_read_marker_unread_counts_and_read_event(client: httpx.AsyncClien
     assert partial.json() == {"chat_id": chat["id"], "last_read_seq": second["seq"], "unread_count": 1}
     assert backwards.json()["last_read_seq"] == second["seq"]  # a marker never moves back
     assert unknown.status_code == 422
+    assert unknown.json()["field"] == "up_to_id"
     reads = await event_log.of(alice, "read")
     assert len(reads) == 1  # moving back announced nothing
     assert reads[0]["user_id"] == bob.id
