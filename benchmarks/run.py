@@ -51,16 +51,21 @@ def openapi_routes(base: str) -> set[str]:
     return {f"{method.upper()} {path}" for path, item in schema.get("paths", {}).items() for method in item}
 
 
+def scenario_seconds(scenario: Scenario, args: argparse.Namespace) -> int:
+    """The scenario's k6 ``DURATION``: its own, else ``--duration``."""
+    return scenario.seconds or args.duration
+
+
 def k6_duration_seconds(scenario: Scenario, args: argparse.Namespace) -> float:
     """How long the scenario's load runs (an events run: as long as its streams are held)."""
-    return float(args.hold) if scenario.script == "events.js" else float(scenario.seconds or args.duration)
+    return float(args.hold) if scenario.script == "events.js" else float(scenario_seconds(scenario, args))
 
 
 def run_k6(scenario: Scenario, base: str, args: argparse.Namespace, summary: Path) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "BASE_URL": base,
-        "DURATION": f"{scenario.seconds or args.duration}s",
+        "DURATION": f"{scenario_seconds(scenario, args)}s",
         "PASSWORD": PASSWORD,
         "SUMMARY_FILE": str(summary),
         "USER_OFFSET": "100",
@@ -210,7 +215,7 @@ class Bench:
             self.wait_for_idle_jobs()
         base = self.salon_base if target == "salon" else self.reference_base
         summary_file = self.workdir / f"{scenario.name}.summary.json"
-        print(f"bench: {scenario.name} ({scenario.script}, {scenario.seconds or self.args.duration} s)", flush=True)
+        print(f"bench: {scenario.name} ({scenario.script}, {scenario_seconds(scenario, self.args)} s)", flush=True)
         probe_result: dict[str, Any] = {}
         if scenario.target == "sdk":
             return self._run_sdk(scenario, summary_file)
