@@ -24,7 +24,7 @@ _REVALIDATE = CacheControlHeader(no_cache=True)
 @get("/", include_in_schema=False, cache_control=_REVALIDATE, name="web_index")
 async def index() -> File:
     """The single page of the web client."""
-    return File(STATIC_DIR / "index.html", content_disposition_type="inline", media_type="text/html; charset=utf-8")
+    return File(STATIC_DIR / "index.html", content_disposition_type="inline", media_type="text/html")
 
 
 ROUTES: list[Any] = [
