@@ -73,16 +73,19 @@ async def test_stamped_chunks_carry_the_time_they_were_sent() -> None:
 async def test_a_late_chunk_does_not_delay_the_ones_after_it() -> None:
     # The pacing is an absolute schedule: chunk i is due (i + 1) delays after the headers, however late the one before
     # it went out (a real model's tokens do not wait for a busy reader of the stand-in's machine).
-    server = GeminiStandIn(chunks=6, delay=0.02, stamp=True)
+    delay = 0.02
+    server = GeminiStandIn(chunks=6, delay=delay, stamp=True)
     url = await server.start()
     try:
-        started = time.monotonic()
-        frames = await _stream_frames(url, "a message long enough for six chunks", stall_after_first=0.08)
+        # The stall (the stand-in's loop is blocked too) outlasts the whole schedule: every later chunk is overdue.
+        frames = await _stream_frames(url, "a message long enough for six chunks", stall_after_first=8 * delay)
     finally:
         await server.stop()
 
-    (last_sent,) = sent_stamps(frames[-1][1])
-    assert last_sent - started < 6 * 0.02 + 0.04  # a schedule relative to the late chunk would be 0.08 s behind
+    (second_sent,), (last_sent,) = sent_stamps(frames[1][1]), sent_stamps(frames[-1][1])
+    # All five go out together once the loop is free; a schedule relative to the late chunk would space them 4 delays.
+    # Both times are the stand-in's, so connecting and a busy client do not count.
+    assert last_sent - second_sent < 2 * delay
 
 
 async def test_many_paced_streams_each_get_every_chunk_in_order() -> None:
