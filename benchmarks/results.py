@@ -14,7 +14,7 @@ from typing import Any
 
 import psutil
 from benchmarks.processes import ROOT
-from benchmarks.scenarios import FANOUT_MIN_SECONDS
+from benchmarks.scenarios import fanout_seconds
 
 OUT = ROOT / "benchmarks" / "out"
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
@@ -173,7 +173,7 @@ def report(results: list[Result], seed: dict[str, Any], args: argparse.Namespace
         f"\n## Run {info['date']} (commit {info['commit']})\n",
         f"Machine: {info['machine']}; load average at the end {', '.join(f'{x:.1f}' for x in info['load_average'])}. "
         f"Granian workers: {args.workers} (salon and reference); {args.vus} VUs; {args.duration} s per scenario "
-        f"(`fanout`: {max(args.duration, FANOUT_MIN_SECONDS)} s); "
+        f"(`fanout`: {fanout_seconds(args)} s); "
         f"{', '.join(map(str, args.ai_streams))} AI streams at 30 ms; {args.streams} event streams. "
         f"Seed: {seed.get('users')} users, {seed.get('follows')} follows, {seed.get('posts')} posts, "
         f"{seed.get('likes')} likes, {seed.get('conversations')} AI conversations ({seed.get('ai_messages')} "

@@ -29,6 +29,10 @@ class Scenario:
 FANOUT_MIN_SECONDS = 45
 
 
+def fanout_seconds(args: argparse.Namespace) -> int:
+    return max(args.duration, FANOUT_MIN_SECONDS)
+
+
 def scenarios(args: argparse.Namespace) -> list[Scenario]:
     vus = str(args.vus)
     fixed = [
@@ -47,7 +51,7 @@ def scenarios(args: argparse.Namespace) -> list[Scenario]:
         Scenario("fanout", "post_write.js", "salon", "req/s", "post_create_ms", None, ["POST /api/v1/posts"],
                  {"VUS": "16", "RATE": str(args.write_rate), "USER_OFFSET": "1500"}, probe="fanout",
                  note=f"{args.write_rate} posts/s by users with ~100 followers (the mean) while user00000 posts",
-                 seconds=max(args.duration, FANOUT_MIN_SECONDS)),
+                 seconds=fanout_seconds(args)),
         Scenario("events", "events.js", "salon", "streams", "like_ms", None, ["GET /api/v1/events"],
                  {"STREAMS": str(args.streams), "HOLD": str(args.hold), "ACTION_RATE": str(args.action_rate)},
                  probe="events",
