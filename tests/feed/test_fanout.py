@@ -38,3 +38,23 @@ async def test_push_of_nothing_writes_nothing(client: httpx.AsyncClient) -> None
 
     assert await timeline.push([], [timeline.Entry(uuid.uuid4(), None, 1)], get_settings()) == 0
     assert await timeline.push([uuid.uuid4()], [], get_settings()) == 0
+
+
+async def test_push_counts_a_change_only_where_a_read_made_the_rankings_hash(client: httpx.AsyncClient) -> None:
+    from salon.feed import timeline
+    from salon.feed.timeline import SENTINEL, Entry, rankings_key, timeline_key
+    from salon.lib import valkey
+    from salon.settings import get_settings
+
+    store = valkey.client()
+    reader, idle = uuid.uuid4(), uuid.uuid4()
+    for user in (reader, idle):
+        await store.zadd(timeline_key(user), {SENTINEL: float("-inf")})
+    await store.hset(rankings_key(reader), "changes", 4)  # as a feed read leaves it, with its expiry
+    await store.expire(rankings_key(reader), 100)
+
+    assert await timeline.push([reader, idle], [Entry(uuid.uuid4(), None, 1000)], get_settings()) == 2
+
+    assert await store.hget(rankings_key(reader), "changes") == "5"
+    assert 0 < await store.ttl(rankings_key(reader)) <= 100  # the read's expiry, kept
+    assert not await store.exists(rankings_key(idle))  # no ranking to invalidate: nothing written

@@ -153,3 +153,35 @@ async def test_a_reload_reuses_the_ranking_until_the_timeline_changes(
     ranked_again = await feed(client, viewer, algorithm="ranked", limit=3)
     assert ranked_again["items"][0]["post"]["id"] == earlier["id"]
     assert {item["post"]["id"] for item in ranked_again["items"]} == {earlier["id"], later["id"], newest["id"]}
+
+
+async def test_a_post_that_arrives_while_the_first_ranking_is_made_is_in_the_next_load(
+    client: httpx.AsyncClient, make_users, run_jobs, monkeypatch
+) -> None:
+    """Fan-out counts changes only in a rankings hash that exists; the read must create it before the ranking reads
+    the timeline, or a post pushed in between would leave a ranking that is reused without it."""
+    from salon.feed import home, timeline
+    from salon.lib import valkey
+    from salon.settings import get_settings
+
+    viewer, author = await make_users("viewer", "author")
+    await follow(client, viewer, author)
+    first = await new_post(client, author, "already there")
+    await run_jobs()
+    assert await feed_ids(client, viewer, algorithm="chronological") == [first["id"]]  # the timeline is built
+    await valkey.client().delete(timeline.rankings_key(viewer.id))  # expired: the viewer has not read for a while
+    arriving = await new_post(client, author, "arrives during the ranking")  # its fan-out job has not run yet
+    arriving_at = timeline.epoch_ms(datetime.fromisoformat(arriving["created_at"]))
+    entry = timeline.Entry(uuid.UUID(arriving["id"]), None, arriving_at)
+    read_timeline = home._chronological_entries
+
+    async def fan_out_after_the_read(*args, **kwargs):
+        entries = await read_timeline(*args, **kwargs)
+        assert await timeline.push([viewer.id], [entry], get_settings()) == 1  # what the fan-out job does
+        return entries
+
+    monkeypatch.setattr(home, "_chronological_entries", fan_out_after_the_read)
+    assert await feed_ids(client, viewer, algorithm="ranked") == [first["id"]]  # ranked before the post arrived
+    monkeypatch.undo()
+
+    assert await feed_ids(client, viewer, algorithm="ranked") == [arriving["id"], first["id"]]  # ranked again

@@ -137,12 +137,18 @@ class Opening:
 
 
 async def _open(viewer_id: uuid.UUID, settings: Settings) -> Opening:
+    """The viewer's preference, whether their timeline is built, and their rankings hash, which this creates if it is
+    missing (``changes`` 0): fan-out counts changes only in a hash that exists (``salon.feed.timeline``), so it must
+    exist before the timeline is read for a ranking, or a post arriving during the ranking would not invalidate it."""
+    rankings = timeline.rankings_key(viewer_id)
     async with valkey.client().pipeline(transaction=False) as pipe:
         pipe.get(preference_key(viewer_id))
         pipe.expire(timeline.timeline_key(viewer_id), settings.feed_timeline_ttl_seconds)
-        pipe.hmget(timeline.rankings_key(viewer_id), [*SCORED, "changes"])
-        cached, alive, (*pointers, changes) = await pipe.execute()
-    return Opening(cached, bool(alive), dict(zip(SCORED, pointers, strict=True)), int(changes or 0))
+        pipe.hincrby(rankings, "changes", 0)
+        pipe.expire(rankings, timeline.rankings_ttl(settings))
+        pipe.hmget(rankings, SCORED)
+        cached, alive, changes, _, pointers = await pipe.execute()
+    return Opening(cached, bool(alive), dict(zip(SCORED, pointers, strict=True)), int(changes))
 
 
 # The feed ---------------------------------------------------------------------------------------------------------

@@ -11,7 +11,11 @@ says which posts are worth looking at.
 ``feed:rankings:{user_id}`` is a hash: ``changes``, a counter that whatever changes the timeline (fan-out, a follow's
 backfill, a rebuild) increments in the same step, and per algorithm a pointer to the user's latest ranked/engagement
 ordering (``salon.feed.home``) with the ``changes`` value it was computed from. A reload of the first page reuses
-that ordering only while the counter has not moved, so it never misses a post that reached the timeline.
+that ordering only while the counter has not moved, so it never misses a post that reached the timeline. A feed read
+creates the hash (``changes`` 0) before it reads the timeline, and it expires ``rankings_ttl`` after the last read or
+ranking; fan-out counts a change only in a hash that exists, since without one there is no ordering to invalidate.
+Most of a popular author's followers have not read their feed in the last minutes, so a post's fan-out skips two of
+the five writes per follower it made before (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -71,20 +75,21 @@ def rankings_ttl(settings: Settings) -> int:
     return settings.feed_ranking_reuse_seconds + 60
 
 
-# KEYS are pairs (timeline, its rankings hash). For each timeline that exists (is built): adds the entries (ARGV[3..],
+# KEYS are pairs (timeline, its rankings hash). For each timeline that exists (is built): adds the entries (ARGV[2..],
 # score/member pairs), trims it to ARGV[1] entries plus the sentinel (which has the lowest score, rank 0, and so
-# survives every trim), and counts a change in the rankings hash (which expires after ARGV[2] seconds). Returns how
-# many timelines it wrote. One call per chunk of timelines: packing one command per follower cost ~165 ms of Python
-# CPU for 10,000 followers (benchmarks/RESULTS.md).
+# survives every trim), and counts a change in the rankings hash if there is one (a read made it, with its expiry:
+# see the module's docstring). Returns how many timelines it wrote. One call per chunk of timelines: packing one
+# command per follower cost ~165 ms of Python CPU for 10,000 followers (benchmarks/RESULTS.md).
 _PUSH = """
 local written = 0
 for i = 1, #KEYS, 2 do
   local key = KEYS[i]
   if redis.call('EXISTS', key) == 1 then
-    redis.call('ZADD', key, unpack(ARGV, 3))
+    redis.call('ZADD', key, unpack(ARGV, 2))
     redis.call('ZREMRANGEBYRANK', key, 1, -(tonumber(ARGV[1]) + 1))
-    redis.call('HINCRBY', KEYS[i + 1], 'changes', 1)
-    redis.call('EXPIRE', KEYS[i + 1], ARGV[2])
+    if redis.call('EXISTS', KEYS[i + 1]) == 1 then
+      redis.call('HINCRBY', KEYS[i + 1], 'changes', 1)
+    end
     written = written + 1
   end
 end
@@ -114,7 +119,7 @@ def push_call(
 ) -> valkey.ScriptCall:
     """``push`` to at most ``feed_fanout_chunk_size`` timelines as one script call, for a caller that sends it in a
     pipeline with other commands (a post's create: ``salon.lib.jobs.batch``)."""
-    args: list[Any] = [settings.feed_timeline_max_length, rankings_ttl(settings)]
+    args: list[Any] = [settings.feed_timeline_max_length]
     for entry in entries:
         args += [entry.at_ms, entry.member]
     keys = [key for user_id in user_ids for key in (timeline_key(user_id), rankings_key(user_id))]
@@ -285,16 +290,19 @@ async def audience(author_id: uuid.UUID, visibility: str, settings: Settings) ->
     """Whose timelines a new post (or repost) by ``author_id`` goes into: the author, plus their followers for public
     and followers-only posts (unless the author is above the fan-out threshold), or their friends for friends-only
     posts."""
+    # One row holding an array, not a row per follower: for 10,000 followers the rows as dicts were a tenth of the
+    # fan-out job's CPU in its profile (benchmarks/RESULTS.md).
     if visibility in ("public", "followers"):
         rows = await Post.raw(
             """
-            SELECT f.follower AS id FROM follows f
+            SELECT array_agg(f.follower) AS ids FROM follows f
             WHERE f.followee = {} AND (SELECT followers_count FROM users WHERE id = {}) <= {}
             """,
             author_id, author_id, settings.feed_fanout_max_followers,
         )  # fmt: skip
     elif visibility == "friends":
-        rows = await Post.raw("SELECT friend AS id FROM friendships WHERE owner = {}", author_id)
+        rows = await Post.raw("SELECT array_agg(friend) AS ids FROM friendships WHERE owner = {}", author_id)
     else:
         rows = []
-    return [author_id, *(row["id"] for row in rows)]
+    readers = (rows[0]["ids"] if rows else None) or []  # array_agg over no rows is NULL
+    return [author_id, *readers]
