@@ -1,4 +1,5 @@
-"""The AI chunk probe waits for the load by reading salon's own in-flight gauge: checked against the real app."""
+"""The probes, checked against the real app and stores: the AI chunk probe waits for the load by reading salon's own
+in-flight gauge; the fan-out probe's poll tells a complete fan-out from one in progress."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import asyncio
 from typing import Any
 
 import msgspec
-from benchmarks.probes import replies_in_flight
+from benchmarks.probes import _MISSING, CHECK_SLICE, _still_missing, replies_in_flight
 
 from salon.ai import generation
 from salon.ai.provider import GeminiProvider, use_provider
@@ -35,3 +36,29 @@ async def test_replies_in_flight_counts_the_ai_replies_streaming_now(client, set
         await use_provider(previous)
         await provider.close()
         await server.stop()
+
+
+async def test_the_fanout_poll_stops_at_the_first_slice_still_missing_the_post(client) -> None:
+    from salon.lib import valkey
+
+    store = valkey.client()
+    keys = [f"test:timeline:{index}" for index in range(2 * CHECK_SLICE + 100)]
+    missing = store.register_script(_MISSING)
+    member = "post"
+
+    async def deliver(to: list[str]) -> None:
+        for key in to:
+            await store.zadd(key, {member: 1})
+
+    await deliver(keys[-1:])
+    assert await _still_missing(missing, keys, member) == keys  # the first slice misses it: the rest is not checked
+    await deliver(keys[: CHECK_SLICE + 50])
+    left = await _still_missing(missing, keys, member)
+    assert left == keys[CHECK_SLICE + 50 :]  # the second slice's missing ones, then the unchecked rest
+    await deliver(left[:-2])
+    left = await _still_missing(missing, left, member)
+    assert left == keys[-2:-1]  # every slice checked: one timeline is still missing the post
+    await deliver(left)
+    assert await _still_missing(missing, left, member) == []
+    assert await _still_missing(missing, keys, member) == []
+    await store.delete(*keys)
