@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -34,3 +35,11 @@ async def every_page(client: httpx.AsyncClient, user: TestUser, algorithm: str, 
         if cursor is None:
             return items
     raise AssertionError("the feed never ended")
+
+
+def scans(plan: dict[str, Any], relation: str) -> Iterator[dict[str, Any]]:
+    """The nodes of an ``EXPLAIN (FORMAT JSON)`` plan that scan ``relation``."""
+    if plan.get("Relation Name") == relation:
+        yield plan
+    for child in plan.get("Plans", []):
+        yield from scans(child, relation)

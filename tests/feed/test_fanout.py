@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
 
+import asyncpg
 import httpx
 import msgspec
+
+from tests.feed.helpers import scans
 
 
 async def test_push_writes_every_built_timeline_across_chunks_and_skips_unbuilt_ones(client: httpx.AsyncClient) -> None:
@@ -58,3 +63,25 @@ async def test_push_counts_a_change_only_where_a_read_made_the_rankings_hash(cli
     assert await store.hget(rankings_key(reader), "changes") == "5"
     assert 0 < await store.ttl(rankings_key(reader)) <= 100  # the read's expiry, kept
     assert not await store.exists(rankings_key(idle))  # no ranking to invalidate: nothing written
+
+
+async def test_an_authors_followers_are_read_from_the_index_alone(client: httpx.AsyncClient) -> None:
+    """Fan-out reads every follower of a post's author: the index on (followee, id DESC) carries ``follower``, so no
+    heap page is read. Without it a popular author's fan-out read a heap page per follow (benchmarks/RESULTS.md).
+    The scans a table this small would get instead (sequential, bitmap) are turned off for the plan."""
+    from salon.feed import timeline
+
+    numbered = iter(range(1, 4))
+    sql = re.sub(r"\{\}", lambda _: f"${next(numbered)}", timeline._FOLLOWERS_SQL)
+    conn = await asyncpg.connect(os.environ["DATABASE_URL"])
+    try:
+        await conn.execute("SET enable_seqscan = off")
+        await conn.execute("SET enable_bitmapscan = off")
+        plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {sql}", uuid.uuid4(), uuid.uuid4(), 20_000)
+    finally:
+        await conn.close()
+
+    nodes = list(scans(msgspec.json.decode(plan)[0]["Plan"], "follows"))
+    assert [(node["Node Type"], node["Index Name"]) for node in nodes] == [
+        ("Index Only Scan", "follows_followee_id_desc")
+    ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ import msgspec
 import pytest
 
 from salon.feed import timeline
-from tests.feed.helpers import follow
+from tests.feed.helpers import follow, scans
 from tests.helpers import create_user
 
 POSTS, REPOSTS = 400, 300
@@ -49,13 +49,6 @@ async def plan_as_before(conn: asyncpg.Connection) -> None:
     await conn.execute("ALTER TABLE reposts ALTER COLUMN reposter RESET (n_distinct)")
     await conn.execute("ANALYZE posts")
     await conn.execute("ANALYZE reposts")
-
-
-def scans(node: dict[str, Any], relation: str) -> Iterator[dict[str, Any]]:
-    if node.get("Relation Name") == relation:
-        yield node
-    for child in node.get("Plans", []):
-        yield from scans(child, relation)
 
 
 async def test_a_prolific_authors_latest_posts_and_reposts_are_read_without_their_history(
