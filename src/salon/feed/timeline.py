@@ -15,7 +15,7 @@ that ordering only while the counter has not moved, so it never misses a post th
 creates the hash (``changes`` 0) before it reads the timeline, and it expires ``rankings_ttl`` after the last read or
 ranking; fan-out counts a change only in a hash that exists, since without one there is no ordering to invalidate.
 Most of a popular author's followers have not read their feed in the last minutes, so a post's fan-out skips two of
-the five writes per follower it made before (benchmarks/RESULTS.md).
+the five calls per follower it made before (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
